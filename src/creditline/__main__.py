@@ -1,0 +1,3 @@
+from creditline.cli.main import main
+
+main()

@@ -1,0 +1,185 @@
+"""Frozen value objects shared by every layer.
+
+They carry no behaviour beyond small conveniences and ``to_dict`` for JSON; renderers and
+shells format them, ``core`` produces them, ``ingest`` yields :class:`Document` and
+:class:`Skipped`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SCAN_SCHEMA_VERSION = "1.0"
+
+# Codes of Skipped items; documented in the README.
+SKIP_CODES = (
+    "binary",          # looks like binary data (NUL bytes, known magic): not scanned
+    "too_large",       # over the size limit: scanned up to the limit (also flagged on the file)
+    "undecodable",     # no text encoding fits
+    "unreadable",      # permission denied, I/O error, vanished during the scan
+    "broken_symlink",  # a symlink whose target does not exist
+    "symlink_loop",    # a symlink that leads back into a directory already being walked
+    "unsafe_path",     # an archive member with an absolute or ``..`` path
+    "archive_limit",   # an archive over the entry-count, total-size or ratio limit (bomb guard)
+    "corrupt_archive", # an archive that cannot be read
+    "special_file",    # a FIFO, socket or device
+)
+
+EvidenceKind = Literal["spdx_tag", "notice", "text", "reference", "tag", "intro", "clue", "unknown"]
+
+
+def _asdict(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _asdict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_asdict(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _asdict(v) for k, v in obj.items()}
+    return obj
+
+
+class _Dict:
+    def to_dict(self) -> dict[str, Any]:
+        return _asdict(self)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Document(_Dict):
+    """One input item: decoded text with where it came from.
+
+    ``path`` is relative to the scanned root (``archive.zip!/inner/path`` inside archives, ``-``
+    for stdin). ``encoding`` records how bytes were decoded (``utf-8``, a fallback charset, or
+    ``latin-1`` as the lossless last resort). ``truncated`` is set when only the first
+    ``size_limit`` bytes were read.
+    """
+
+    path: str
+    text: str
+    root: str = ""
+    size: int = 0
+    sha1: str = ""
+    encoding: str = "utf-8"
+    truncated: bool = False
+    declared: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skipped(_Dict):
+    """An input item that could not be (fully) scanned, and why; ``code`` is one of SKIP_CODES."""
+
+    path: str
+    code: str
+    detail: str = ""
+    root: str = ""
+
+
+@dataclass(frozen=True)
+class LicenseDetection(_Dict):
+    """One piece of license evidence in a text.
+
+    ``expression`` is SPDX; ``kind`` the evidence kind; ``rule`` the licensedcode-data rule (or
+    license) it matched; ``score`` in 0..100 (coverage weighted by rule relevance); ``coverage``
+    the share of the rule's tokens found, in 0..100.
+    """
+
+    expression: str
+    start_line: int
+    end_line: int
+    kind: str
+    rule: str
+    score: float
+    coverage: float
+    matched_length: int = 0
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class CopyrightNotice(_Dict):
+    """A copyright statement with its parsed holders, years and authors; lines are 1-based."""
+
+    statement: str
+    holders: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    start_line: int = 0
+    end_line: int = 0
+
+
+@dataclass(frozen=True)
+class Obligations(_Dict):
+    """What one license requires of someone who reuses the work.
+
+    ``share_alike`` is ``None`` or one of ``file``, ``library``, ``strong``, ``network``.
+    ``category`` is one of: permissive, weak copyleft, strong copyleft, network copyleft,
+    public domain, non-commercial / source-available, proprietary, unknown.
+    """
+
+    license: str
+    name: str
+    category: str
+    attribution: bool = False
+    notice_preservation: bool = False
+    share_alike: str | None = None
+    non_commercial: bool = False
+    no_derivatives: bool = False
+    patent_terms: bool = False
+    source_disclosure: bool = False
+    url: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileResult(_Dict):
+    path: str
+    license: str | None
+    detections: tuple[LicenseDetection, ...] = ()
+    copyrights: tuple[CopyrightNotice, ...] = ()
+    size: int = 0
+    sha1: str = ""
+    encoding: str = "utf-8"
+    truncated: bool = False
+    is_legal: bool = False        # LICENSE / COPYING / NOTICE style file
+    is_manifest: bool = False     # package manifest that declares a license
+    declared: tuple[str, ...] = ()  # licenses declared by this manifest file
+
+
+@dataclass(frozen=True)
+class Clarity(_Dict):
+    files: int
+    with_license: int
+    with_copyright: int
+    license_share: float
+    copyright_share: float
+    agreeing: int
+    disagreeing: int
+    consistent: bool
+    score: int
+
+
+@dataclass(frozen=True)
+class RootSummary(_Dict):
+    root: str
+    declared_license: str | None
+    declared_from: tuple[str, ...]
+    licenses: dict[str, int]
+    clarity: Clarity
+    obligations: tuple[Obligations, ...]
+    holders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScanReport(_Dict):
+    files: tuple[FileResult, ...]
+    summary: tuple[RootSummary, ...]
+    skipped: tuple[Skipped, ...] = ()
+    warnings: tuple[str, ...] = ()
+    schema_version: str = SCAN_SCHEMA_VERSION
+    tool: str = "creditline"
+    tool_version: str = ""
+
+    @property
+    def has_findings(self) -> bool:
+        return any(f.license for f in self.files)
