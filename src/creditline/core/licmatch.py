@@ -1,0 +1,209 @@
+"""Match a text's tokens against the compiled license rules.
+
+Two stages, both vectorised over the query:
+
+1. **Exact**: the hash of every query window of ``1..PREFIX`` tokens is looked up among the
+   rules' prefix hashes; each hit is confirmed by the rule's full-length window hash and its
+   tokens. This finds every verbatim occurrence of every rule (tags, references, notices and
+   whole license texts, after tokenisation: case, punctuation, comment markers and line
+   breaks do not matter).
+2. **Approximate**: the query's ``GRAM``-token windows outside long exact matches are looked
+   up in the rules' inverted gram index; rules sharing at least ``CANDIDATE_CONTAINMENT`` of
+   their grams become candidates (at most ``MAX_CANDIDATES``, best explained first); each is
+   aligned to the densest query region that holds its grams with a bit-parallel LCS
+   (rapidfuzz). A candidate is kept when enough of the rule is found in order, its required
+   phrases are whole, and the matched region is dense.
+
+:func:`resolve` then keeps the best non-overlapping matches: longest evidence first, a match
+mostly inside a kept one is dropped, and false-positive rules swallow what they cover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz.distance import LCSseq
+
+from creditline.core.licindex import GRAM, KINDS, PREFIX, LicenseIndex, prefix_hashes, window_hashes
+
+CANDIDATE_CONTAINMENT = 0.5
+MAX_CANDIDATES = 30
+MIN_COVERAGE = {"text": 50.0, "notice": 70.0}
+MIN_DENSITY = 0.6
+OVERLAP_DROP = 0.3
+LONG_EXACT = 20
+_FALSE_POSITIVE = KINDS.index("false_positive")
+
+
+@dataclass(frozen=True)
+class RawMatch:
+    """A rule found in the query: token span ``[qstart, qend)``, rule tokens matched."""
+
+    rule: int
+    qstart: int
+    qend: int
+    matched: int
+    coverage: float
+    exact: bool
+
+    @property
+    def span(self) -> int:
+        return self.qend - self.qstart
+
+
+def _expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges ``[lo_i, hi_i)``: (index i of each element, the element)."""
+    cnt = hi - lo
+    owner = np.repeat(np.arange(len(lo)), cnt)
+    base = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)
+    return owner, np.arange(int(cnt.sum()), dtype=np.int64) + base
+
+
+def exact_matches(ids: np.ndarray, index: LicenseIndex) -> list[RawMatch]:
+    a = index.arrays
+    n = len(ids)
+    s, pw = prefix_hashes(a["token_values"][ids])
+    lengths = np.diff(a["rule_offset"])
+    found_pos, found_rule = [], []
+    for k in range(1, min(PREFIX, n) + 1):
+        b0, b1 = a["exact_bounds"][k - 1], a["exact_bounds"][k]
+        if b0 == b1:
+            continue
+        keys = a["exact_keys"][b0:b1]
+        starts = np.arange(n - k + 1, dtype=np.int64)
+        h = window_hashes(s, pw, starts, k)
+        lo = np.searchsorted(keys, h, "left")
+        hi = np.searchsorted(keys, h, "right")
+        hit = np.flatnonzero(hi > lo)
+        if not len(hit):
+            continue
+        owner, idx = _expand_ranges(lo[hit], hi[hit])
+        pos = starts[hit][owner]
+        rule = a["exact_rules"][b0:b1][idx].astype(np.int64)
+        length = lengths[rule]
+        ok = pos + length <= n
+        pos, rule, length = pos[ok], rule[ok], length[ok]
+        ok = window_hashes(s, pw, pos, length) == a["rule_hash"][rule]
+        found_pos.append(pos[ok])
+        found_rule.append(rule[ok])
+    if not found_pos:
+        return []
+    pos = np.concatenate(found_pos)
+    rule = np.concatenate(found_rule)
+    return [
+        RawMatch(int(r), int(p), int(p + lengths[r]), int(lengths[r]), 100.0, True)
+        for p, r in zip(pos.tolist(), rule.tolist())
+        if np.array_equal(ids[p : p + lengths[r]], index.rule_tokens(r))
+    ]
+
+
+def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(query position, rule, posting number) for every query gram found in the gram index."""
+    a = index.arrays
+    n = len(ids)
+    s, pw = prefix_hashes(a["token_values"][ids])
+    starts = np.flatnonzero(mask[: n - GRAM + 1])
+    h = window_hashes(s, pw, starts, GRAM)
+    keys = a["gram_keys"]
+    lo = np.searchsorted(keys, h, "left")
+    hi = np.searchsorted(keys, h, "right")
+    hit = np.flatnonzero(hi > lo)
+    owner, post = _expand_ranges(lo[hit], hi[hit])
+    return starts[hit][owner], a["gram_rules"][post].astype(np.int64), post
+
+
+def _candidates(pos: np.ndarray, rules: np.ndarray, post: np.ndarray, index: LicenseIndex) -> np.ndarray:
+    n_rules = len(index.rule_ids)
+    distinct = np.bincount(rules[np.unique(post, return_index=True)[1]], minlength=n_rules)
+    grams = index.arrays["rule_grams"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        containment = np.where(grams > 0, distinct / np.maximum(grams, 1), 0.0)
+    cand = np.flatnonzero((containment >= CANDIDATE_CONTAINMENT) & (distinct >= 3))
+    order = np.lexsort((cand, -containment[cand], -distinct[cand]))
+    return cand[order][:MAX_CANDIDATES]
+
+
+def _densest_window(positions: np.ndarray, rule_len: int) -> tuple[int, int]:
+    """The cluster of hit positions (gaps up to half the rule) with the most hits."""
+    positions = np.sort(positions)
+    gaps = np.flatnonzero(np.diff(positions) > max(rule_len // 2, 8)) + 1
+    groups = np.split(positions, gaps)
+    best = max(groups, key=len)
+    return int(best[0]), int(best[-1]) + GRAM
+
+
+def _required_ok(matched: np.ndarray, required: np.ndarray) -> bool:
+    return all(matched[s:e].all() for s, e in required.tolist())
+
+
+def align(ids: np.ndarray, rule: int, lo: int, hi: int, index: LicenseIndex) -> RawMatch | None:
+    """Align one candidate rule to ``ids[lo:hi]``; None when too little of it is there."""
+    rtoks = index.rule_tokens(rule)
+    margin = max(len(rtoks) // 4, 4)
+    lo, hi = max(lo - margin, 0), min(hi + margin, len(ids))
+    blocks = [op for op in LCSseq.opcodes(rtoks.tolist(), ids[lo:hi].tolist()) if op.tag == "equal"]
+    blocks = [b for b in blocks if b.src_end - b.src_start >= 2] or blocks
+    if not blocks:
+        return None
+    matched = np.zeros(len(rtoks), dtype=bool)
+    for b in blocks:
+        matched[b.src_start : b.src_end] = True
+    n_matched = int(matched.sum())
+    qstart, qend = lo + blocks[0].dest_start, lo + blocks[-1].dest_end
+    coverage = 100.0 * n_matched / len(rtoks)
+    kind = KINDS[index.arrays["kind"][rule]]
+    floor = max(MIN_COVERAGE.get(kind, 80.0), float(index.arrays["min_coverage"][rule]))
+    if coverage < floor or n_matched < MIN_DENSITY * (qend - qstart):
+        return None
+    if not _required_ok(matched, index.rule_required(rule)):
+        return None
+    return RawMatch(rule, qstart, qend, n_matched, coverage, n_matched == len(rtoks))
+
+
+def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarray) -> list[RawMatch]:
+    if len(ids) < GRAM:
+        return []
+    pos, rules, post = _gram_hits(ids, index, ~covered)
+    if not len(pos):
+        return []
+    lengths = np.diff(index.arrays["rule_offset"])
+    out = []
+    for rule in _candidates(pos, rules, post, index).tolist():
+        lo, hi = _densest_window(pos[rules == rule], int(lengths[rule]))
+        m = align(ids, rule, lo, hi, index)
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def _rank(m: RawMatch, index: LicenseIndex) -> tuple[float, ...]:
+    a = index.arrays
+    return (-m.matched, -m.coverage, -int(a["relevance"][m.rule]), -m.exact, m.qstart, m.rule)
+
+
+def resolve(matches: list[RawMatch], index: LicenseIndex, n: int) -> list[RawMatch]:
+    """Best non-overlapping matches, in query order; false-positive rules are consumed."""
+    covered = np.zeros(n + 1, dtype=bool)
+    kept = []
+    for m in sorted(matches, key=lambda m: _rank(m, index)):
+        span = covered[m.qstart : m.qend]
+        if span.mean() > OVERLAP_DROP:
+            continue
+        covered[m.qstart : m.qend] = True
+        if index.arrays["kind"][m.rule] != _FALSE_POSITIVE:
+            kept.append(m)
+    return sorted(kept, key=lambda m: (m.qstart, m.qend))
+
+
+def match(ids: np.ndarray, index: LicenseIndex) -> list[RawMatch]:
+    """All resolved rule matches of a token id sequence."""
+    if not len(ids):
+        return []
+    exact = exact_matches(ids, index)
+    covered = np.zeros(len(ids), dtype=bool)
+    for m in exact:
+        if m.span >= LONG_EXACT:
+            covered[m.qstart : m.qend] = True
+    approx = approximate_matches(ids, index, covered)
+    return resolve(exact + approx, index, len(ids))
