@@ -86,6 +86,108 @@ def _detection(m: RawMatch, index: LicenseIndex, spans: np.ndarray, newlines: np
     )
 
 
+LIST_MIN_LICENSES = 10
+LIST_MAX_GAP_LINES = 5
+SHORT_TOKENS = 16
+WEAK_TOKENS = 12
+_FAMILY = re.compile(r"^(?:licenseref-scancode-)?([a-z]+)")
+
+
+def _is_short(d: LicenseDetection) -> bool:
+    return d.kind in ("reference", "tag", "spdx_tag") and d.matched_length <= SHORT_TOKENS
+
+
+def drop_license_lists(found: list[LicenseDetection]) -> list[LicenseDetection]:
+    """Drop runs of short references naming many different licenses: a license list (a
+    trove classifier list, an SPDX id table) is not the file's license."""
+    short = sorted((d for d in found if _is_short(d)), key=lambda d: d.start_line)
+    drop: set[int] = set()
+    run: list[LicenseDetection] = []
+    for d in short + [None]:  # type: ignore[list-item]
+        if d is not None and (not run or d.start_line - run[-1].end_line <= LIST_MAX_GAP_LINES):
+            run.append(d)
+            continue
+        if len({x.expression for x in run}) >= LIST_MIN_LICENSES:
+            drop.update(id(x) for x in run)
+        run = [d] if d is not None else []
+    return [d for d in found if id(d) not in drop]
+
+
+def _families(expression: str) -> set[str]:
+    return {m.group(1) for tok in re.findall(r"[^\s()]+", expression.lower())
+            if tok not in ("and", "or", "with") and (m := _FAMILY.match(tok))}
+
+
+def _unversioned(rule: str, index: LicenseIndex) -> bool:
+    number = index.rule_numbers.get(rule)
+    if number is None:
+        return False
+    vocab = index.vocab
+    return not any(any(c.isdigit() for c in vocab[t - 1]) for t in index.rule_tokens(number).tolist())
+
+
+_VERSION = re.compile(r"-(\d+(?:\.\d+)?)")
+
+
+def _version(expression: str) -> float | None:
+    m = _VERSION.search(expression)
+    return float(m.group(1)) if m else None
+
+
+def _less_specific(weak: str, strong: list[str]) -> bool:
+    """``weak`` names a family with a lower version than some strong detection (or BSD)."""
+    fam = _families(weak)
+    for expr in strong:
+        if not fam or not fam <= _families(expr):
+            continue
+        if fam == {"bsd"}:
+            return True
+        wv, sv = _version(weak), _version(expr)
+        if wv is not None and sv is not None and wv < sv:
+            return True
+    return False
+
+
+def absorb_weak_references(found: list[LicenseDetection], index: LicenseIndex) -> list[LicenseDetection]:
+    """Drop a short, unversioned reference ("under the GPL", "BSD license") when a stronger
+    detection in the same text names that license family with a higher version."""
+    strong = [d.expression for d in found if d.kind in ("text", "notice", "spdx_tag") and d.matched_length > WEAK_TOKENS]
+    if not strong:
+        return found
+
+    def weak(d: LicenseDetection) -> bool:
+        return (d.kind in ("reference", "tag") and d.matched_length <= WEAK_TOKENS
+                and _unversioned(d.rule, index) and _less_specific(d.expression, strong))
+
+    return [d for d in found if not weak(d)]
+
+
+_MEANINGFUL_GENERIC = frozenset({
+    "public-domain", "us-govt-public-domain", "commercial-license", "commercial-option", "proprietary-license",
+    "proprietary", "unpublished-source",
+})
+
+
+def _generic_ids(index: LicenseIndex) -> frozenset[str]:
+    return frozenset(
+        lic.spdx for lic in index.licenses.values()
+        if (lic.is_generic or lic.is_unknown) and lic.key not in _MEANINGFUL_GENERIC
+    )
+
+
+def drop_generic_extras(found: list[LicenseDetection], index: LicenseIndex) -> list[LicenseDetection]:
+    """Drop catch-all detections (bare warranty disclaimers, "other permissive", unknown
+    references) from a text where a specific license is detected."""
+    generic = _generic_ids(index)
+
+    def is_generic(d: LicenseDetection) -> bool:
+        return all(t in generic for t in re.findall(r"[^\s()]+", d.expression) if t not in ("AND", "OR", "WITH"))
+
+    if all(is_generic(d) for d in found):
+        return found
+    return [d for d in found if not is_generic(d)]
+
+
 def _blank_tags(text: str) -> str:
     return SPDX_TAG.sub(lambda m: " " * len(m.group()), text)
 
@@ -102,21 +204,5 @@ def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, .
         found = tags + [_detection(m, index, spans, newlines) for m in matches]
     else:
         found = tags
+    found = drop_generic_extras(absorb_weak_references(drop_license_lists(found), index), index)
     return tuple(sorted(found, key=lambda d: (d.start, d.end)))
-
-
-def combine_expressions(expressions: list[str]) -> str | None:
-    """One expression for a file: unique detection expressions joined with AND."""
-    unique: list[str] = []
-    for expr in expressions:
-        if expr not in unique:
-            unique.append(expr)
-    if not unique:
-        return None
-    if len(unique) == 1:
-        return unique[0]
-    return " AND ".join(f"({e})" if " OR " in e or " AND " in e else e for e in unique)
-
-
-def file_license(detections: tuple[LicenseDetection, ...]) -> str | None:
-    return combine_expressions([d.expression for d in detections])

@@ -79,12 +79,19 @@ class LicenseIndex:
     _vocab_map: dict[str, int] | None = None
     _spdx_map: dict[str, str] | None = None
     _spdx_cache: dict[str, str] = field(default_factory=dict)
+    _rule_numbers: dict[str, int] | None = None
 
     @property
     def vocab_map(self) -> dict[str, int]:
         if self._vocab_map is None:
             self._vocab_map = {w: i + 1 for i, w in enumerate(self.vocab)}
         return self._vocab_map
+
+    @property
+    def rule_numbers(self) -> dict[str, int]:
+        if self._rule_numbers is None:
+            self._rule_numbers = {r: i for i, r in enumerate(self.rule_ids)}
+        return self._rule_numbers
 
     @property
     def spdx_map(self) -> dict[str, str]:

@@ -34,6 +34,7 @@ MIN_DENSITY = 0.6
 OVERLAP_DROP = 0.3
 LONG_EXACT = 20
 _FALSE_POSITIVE = KINDS.index("false_positive")
+_TEXT = KINDS.index("text")
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def _candidates(pos: np.ndarray, rules: np.ndarray, post: np.ndarray, index: Lic
     with np.errstate(divide="ignore", invalid="ignore"):
         containment = np.where(grams > 0, distinct / np.maximum(grams, 1), 0.0)
     cand = np.flatnonzero((containment >= CANDIDATE_CONTAINMENT) & (distinct >= 3))
-    order = np.lexsort((cand, -containment[cand], -distinct[cand]))
+    explained = 2 * distinct[cand] - grams[cand]  # grams found minus grams missing
+    order = np.lexsort((cand, -containment[cand], -explained))
     return cand[order][:MAX_CANDIDATES]
 
 
@@ -137,13 +139,29 @@ def _required_ok(matched: np.ndarray, required: np.ndarray) -> bool:
     return all(matched[s:e].all() for s, e in required.tolist())
 
 
+def _dense_segment(blocks: list, rule_len: int) -> list:
+    """The run of aligned blocks without a large query gap that matches the most tokens."""
+    gap = max(8, rule_len // 20)
+    best: list = []
+    best_n = -1
+    run: list = []
+    for b in blocks:
+        if run and b.dest_start - run[-1].dest_end > gap:
+            run = []
+        run.append(b)
+        n = sum(x.src_end - x.src_start for x in run)
+        if n > best_n:
+            best, best_n = list(run), n
+    return best
+
+
 def align(ids: np.ndarray, rule: int, lo: int, hi: int, index: LicenseIndex) -> RawMatch | None:
     """Align one candidate rule to ``ids[lo:hi]``; None when too little of it is there."""
     rtoks = index.rule_tokens(rule)
     margin = max(len(rtoks) // 4, 4)
     lo, hi = max(lo - margin, 0), min(hi + margin, len(ids))
     blocks = [op for op in LCSseq.opcodes(rtoks.tolist(), ids[lo:hi].tolist()) if op.tag == "equal"]
-    blocks = [b for b in blocks if b.src_end - b.src_start >= 2] or blocks
+    blocks = _dense_segment([b for b in blocks if b.src_end - b.src_start >= 2] or blocks, len(rtoks))
     if not blocks:
         return None
     matched = np.zeros(len(rtoks), dtype=bool)
@@ -179,7 +197,8 @@ def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarra
 
 def _rank(m: RawMatch, index: LicenseIndex) -> tuple[float, ...]:
     a = index.arrays
-    return (-m.matched, -m.coverage, -int(a["relevance"][m.rule]), -m.exact, m.qstart, m.rule)
+    explained = m.matched - (m.span - m.matched)
+    return (-explained, -m.coverage, -m.exact, -int(a["relevance"][m.rule]), m.qstart, m.rule)
 
 
 def resolve(matches: list[RawMatch], index: LicenseIndex, n: int) -> list[RawMatch]:
@@ -203,7 +222,7 @@ def match(ids: np.ndarray, index: LicenseIndex) -> list[RawMatch]:
     exact = exact_matches(ids, index)
     covered = np.zeros(len(ids), dtype=bool)
     for m in exact:
-        if m.span >= LONG_EXACT:
+        if m.span >= LONG_EXACT and index.arrays["kind"][m.rule] == _TEXT:
             covered[m.qstart : m.qend] = True
     approx = approximate_matches(ids, index, covered)
     return resolve(exact + approx, index, len(ids))

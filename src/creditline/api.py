@@ -1,0 +1,147 @@
+"""The one Python API: every user action is one function here.
+
+The CLI and the web app call these functions and only format what they return.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO
+
+from creditline import __version__, runner
+from creditline.core import spdx
+from creditline.core.detect import detect_licenses
+from creditline.core.filescan import file_license, scan_document
+from creditline.core.licindex import LicenseIndex
+from creditline.core.obligations import obligations_for_expression, obligations_for
+from creditline.core.summary import summarize_root
+from creditline.errors import InputError
+from creditline.ingest import Limits, count_candidates, iter_documents
+from creditline.kb.cache import get_index
+from creditline.kb.obligations import load_obligation_table
+from creditline.model import Document, FileResult, Obligations, ScanReport, Skipped
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int | None, str], None]
+
+__all__ = ["scan", "explain", "license_index", "scan_text"]
+
+
+def license_index() -> LicenseIndex:
+    """The compiled license index (built and cached on first use)."""
+    return get_index()
+
+
+def _scan_item(item: Document | Skipped) -> FileResult | Skipped:
+    if isinstance(item, Skipped):
+        return item
+    return scan_document(item, runner.state("index"), copyrights=runner.state("copyrights"))
+
+
+def _with_index_state(copyrights: bool) -> Callable[[], LicenseIndex]:
+    runner._STATE["copyrights"] = copyrights  # inherited by forked workers
+    return get_index
+
+
+def scan_text(text: str, path: str = "-", *, copyrights: bool = True) -> FileResult:
+    """Scan one text in memory."""
+    doc = Document(path=path, text=text, size=len(text.encode("utf-8", "surrogatepass")))
+    return scan_document(doc, get_index(), copyrights=copyrights)
+
+
+def _info_by_spdx(index: LicenseIndex) -> dict[str, object]:
+    return {lic.spdx.lower(): lic for lic in index.licenses.values()}
+
+
+def _obligation_lookup(index: LicenseIndex) -> Callable[[str], Obligations]:
+    infos = _info_by_spdx(index)
+    table = load_obligation_table()
+    return lambda license_id: obligations_for(license_id, infos.get(license_id.lower()), table)  # type: ignore[arg-type]
+
+
+def resolve_declared(value: str, index: LicenseIndex) -> str | None:
+    """A declared license string (SPDX expression, classifier, name or text) in SPDX."""
+    value = value.strip()
+    if not value:
+        return None
+    info = spdx.validate(value, index.spdx_map)
+    if info.valid and not info.unknown_ids:
+        return spdx.normalize(value, {k: v for k, v in index.spdx_map.items()})
+    return file_license(detect_licenses(value, index))
+
+
+def _summaries(roots: Sequence[str], files: list[tuple[str, FileResult]], index: LicenseIndex) -> tuple:
+    obligations = _obligation_lookup(index)
+    return tuple(
+        summarize_root(
+            root,
+            [f for r, f in files if r == root],
+            resolve=lambda v: resolve_declared(v, index),
+            obligations=obligations,
+        )
+        for root in roots
+    )
+
+
+def scan(
+    paths: Sequence[str],
+    *,
+    ignore: bool = True,
+    limits: Limits | None = None,
+    jobs: int = 1,
+    copyrights: bool = True,
+    progress: Progress | None = None,
+    stdin: BinaryIO | None = None,
+) -> ScanReport:
+    """Scan files, trees, archives (and ``-`` for stdin) for licenses and copyrights.
+
+    :raises InputError: when a path does not exist, or nothing at all could be read.
+    """
+    index = get_index()
+    total = count_candidates(paths, ignore=ignore) if progress else None
+    items = iter_documents(paths, ignore=ignore, limits=limits or Limits(), stdin=stdin)
+    files: list[tuple[str, FileResult]] = []
+    skipped: list[Skipped] = []
+    source = _tag_roots(items)
+    results = runner.map_ordered(_scan_pair, source, jobs=jobs, initializer=("index", _with_index_state(copyrights)))
+    for n, (root, result) in enumerate(results, 1):
+        if isinstance(result, Skipped):
+            skipped.append(result)
+        else:
+            files.append((root, result))
+        if progress:
+            progress(n, total, result.path)
+    if not files and skipped and _nothing_readable(skipped):
+        raise InputError(f"nothing could be read from {', '.join(paths)}: {skipped[0].code} ({skipped[0].detail})",
+                         hint="see the skipped entries with --format json")
+    return ScanReport(
+        files=tuple(f for _, f in files),
+        summary=_summaries(list(dict.fromkeys(paths)), files, index),
+        skipped=tuple(skipped),
+        tool_version=__version__,
+    )
+
+
+def _nothing_readable(skipped: list[Skipped]) -> bool:
+    return all(s.code in ("unreadable", "broken_symlink", "corrupt_archive", "undecodable") for s in skipped)
+
+
+def _tag_roots(items: Iterable[Document | Skipped]) -> Iterator[tuple[str, Document | Skipped]]:
+    for item in items:
+        yield item.root, item
+
+
+def _scan_pair(pair: tuple[str, Document | Skipped]) -> tuple[str, FileResult | Skipped]:
+    root, item = pair
+    return root, _scan_item(item)
+
+
+def explain(expression: str) -> tuple[Obligations, ...]:
+    """What an SPDX expression's licenses require (one entry per license id)."""
+    index = get_index()
+    normalized = spdx.normalize(expression, index.spdx_map)
+    infos = _info_by_spdx(index)
+    table = load_obligation_table()
+    return obligations_for_expression(normalized, lambda i: infos.get(i.lower()), table)  # type: ignore[arg-type]

@@ -1,0 +1,68 @@
+"""`creditline` command group: options shared by all commands and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from creditline import __version__
+from creditline.errors import CreditlineError
+
+DATA_CREDIT = (
+    "License knowledge: ScanCode LicenseDB (licensedcode-data), Copyright (c) nexB Inc. and others, "
+    "licensed under CC-BY-4.0 (https://creativecommons.org/licenses/by/4.0/)."
+)
+
+
+def _version_text() -> str:
+    from importlib.metadata import version
+
+    try:
+        db = version("licensedcode-data")
+    except Exception:  # noqa: BLE001 - version display must never fail
+        db = "not installed"
+    return f"creditline {__version__}\nlicensedcode-data {db}\n{DATA_CREDIT}"
+
+
+class CreditlineGroup(click.Group):
+    """Translates CreditlineError into `Error: ...` + hint and its exit code (traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CreditlineError as err:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {err.message}", err=True)
+            if err.hint:
+                click.echo(f"Hint: {err.hint}", err=True)
+            ctx.exit(err.exit_code)
+
+
+@click.group(cls=CreditlineGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, message=_version_text())
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """creditline: licenses, copyrights and credit for the works AI is built from."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    from creditline.cli.explain import explain
+    from creditline.cli.scan import scan
+
+    cli.add_command(scan)
+    cli.add_command(explain)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="creditline")

@@ -1,0 +1,74 @@
+"""Everything creditline says about one document: licenses, copyrights, its own license.
+
+Copyright statements that belong to a matched license text (the FSF's in the GPL, say: the
+license database lists them as ignorable) are dropped.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from creditline.core import manifest, spdx
+from creditline.core.copyright import detect_copyrights
+from creditline.core.detect import detect_licenses
+from creditline.core.licindex import LicenseIndex
+from creditline.errors import ExpressionError
+from creditline.model import CopyrightNotice, Document, FileResult, LicenseDetection
+
+
+def _ignorables(detections: tuple[LicenseDetection, ...], index: LicenseIndex) -> tuple[str, ...]:
+    rules = {d.rule for d in detections if d.kind != "spdx_tag"}
+    if not rules:
+        return ()
+    out: list[str] = []
+    by_id = index.rule_numbers
+    for rule in rules:
+        number = by_id.get(rule)
+        if number is not None:
+            out.extend(index.ignorables.get(number, ()))
+    return tuple(out)
+
+
+def _outside_texts(notices: tuple[CopyrightNotice, ...], detections: tuple[LicenseDetection, ...]) -> tuple[CopyrightNotice, ...]:
+    """Drop notices that sit inside a matched full license text (they are part of it)."""
+    texts = [(d.start_line, d.end_line) for d in detections if d.kind == "text" and d.end_line - d.start_line >= 5]
+    if not texts:
+        return notices
+    return tuple(
+        n for n in notices
+        if not any(a < n.start_line and n.end_line <= b for a, b in texts)
+    )
+
+
+def copyrights_of(text: str, detections: tuple[LicenseDetection, ...], index: LicenseIndex) -> tuple[CopyrightNotice, ...]:
+    ignorable = _ignorables(detections, index)
+    notices = detect_copyrights(text, ignorable_holders=ignorable, ignorable_copyrights=ignorable)
+    return _outside_texts(notices, detections)
+
+
+def file_license(detections: tuple[LicenseDetection, ...]) -> str | None:
+    """The file's own license: its detections' expressions joined with AND, without duplicates."""
+    expressions = list(dict.fromkeys(d.expression for d in detections))
+    try:
+        return spdx.combine(expressions)
+    except ExpressionError:  # detections always parse; this guards unusual ids from the database
+        return " AND ".join(f"({e})" if " " in e else e for e in expressions) or None
+
+
+def scan_document(doc: Document, index: LicenseIndex, *, copyrights: bool = True) -> FileResult:
+    detections = detect_licenses(doc.text, index)
+    name = posixpath.basename(doc.path.rsplit("!/", 1)[-1])
+    declared = manifest.declared_licenses(name, doc.text) if manifest.is_manifest(name) else ()
+    return FileResult(
+        path=doc.path,
+        license=file_license(detections),
+        detections=detections,
+        copyrights=copyrights_of(doc.text, detections, index) if copyrights else (),
+        size=doc.size,
+        sha1=doc.sha1,
+        encoding=doc.encoding,
+        truncated=doc.truncated,
+        is_legal=manifest.is_legal_file(name),
+        is_manifest=bool(declared),
+        declared=declared,
+    )
