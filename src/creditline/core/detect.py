@@ -14,7 +14,7 @@ import numpy as np
 
 from creditline.core.licindex import KINDS, LicenseIndex
 from creditline.core.licmatch import RawMatch, match
-from creditline.core.lictokens import to_ids, word_spans, words
+from creditline.core.lictokens import query_ids, query_spans
 from creditline.model import LicenseDetection
 
 SPDX_TAG = re.compile(r"SPDX-License-Identifier\s*:\s*(?P<expr>[^\n]*)", re.IGNORECASE)
@@ -197,10 +197,10 @@ def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, .
     newlines = _line_starts(text)
     tags = spdx_tag_detections(text, index, newlines) if "spdx" in text.lower() else []
     body = _blank_tags(text) if tags else text
-    ids = to_ids(words(body), index.vocab_map)
+    ids = query_ids(body, index.vocab_map)
     matches = [m for m in match(ids, index) if index.arrays["kind"][m.rule] not in _SILENT]
     if matches:
-        _, spans = word_spans(body)
+        spans = query_spans(body, index.vocab_map)
         found = tags + [_detection(m, index, spans, newlines) for m in matches]
     else:
         found = tags

@@ -27,15 +27,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from creditline.core.licenses import LicenseInfo, RuleInfo
-from creditline.core.lictokens import rule_tokens
+from creditline.core.lictokens import QueryVocab, query_vocab, rule_tokens
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 5
 HASH_SEED = 20261125
 P = np.uint64(0x9E3779B97F4A7C15)
 P_INV = np.uint64(pow(int(P), -1, 2**64))
 PREFIX = 6
 GRAM = 4
 APPROX_MIN_TOKENS = 12
+EXACT_BLOOM_BITS = 22
+BLOOM_BITS = 26  # a 2**26-bit (8 MiB) presence filter over gram hashes, checked before the binary search
 _WORD = re.compile(r"[^\s()]+")
 _OPS = {"and": "AND", "or": "OR", "with": "WITH"}
 KINDS = ("text", "notice", "reference", "tag", "intro", "clue", "false_positive", "spdx")
@@ -76,15 +78,15 @@ class LicenseIndex:
     expressions: list[str]
     licenses: dict[str, LicenseInfo] = field(default_factory=dict)
     ignorables: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    _vocab_map: dict[str, int] | None = None
+    _vocab_map: QueryVocab | None = None
     _spdx_map: dict[str, str] | None = None
     _spdx_cache: dict[str, str] = field(default_factory=dict)
     _rule_numbers: dict[str, int] | None = None
 
     @property
-    def vocab_map(self) -> dict[str, int]:
+    def vocab_map(self) -> QueryVocab:
         if self._vocab_map is None:
-            self._vocab_map = {w: i + 1 for i, w in enumerate(self.vocab)}
+            self._vocab_map = query_vocab(self.vocab)
         return self._vocab_map
 
     @property
@@ -157,6 +159,7 @@ def _exact_tables(tokens: np.ndarray, offsets: np.ndarray, vals: np.ndarray) -> 
         rules.append(sel[order].astype(np.int32))
         bounds.append(bounds[-1] + len(sel))
     out["exact_keys"] = np.concatenate(keys)
+    out["exact_bloom"] = bloom(out["exact_keys"], EXACT_BLOOM_BITS)
     out["exact_rules"] = np.concatenate(rules)
     out["exact_bounds"] = np.asarray(bounds, dtype=np.int64)
     return out
@@ -173,7 +176,22 @@ def _gram_tables(tokens: np.ndarray, offsets: np.ndarray, vals: np.ndarray, elig
     hashes = window_hashes(s, pw, starts, GRAM)
     pairs = np.unique(np.stack([hashes, rule_of.astype(np.uint64)]), axis=1)
     n_grams = np.bincount(pairs[1].astype(np.int64), minlength=len(lengths)).astype(np.int32)
-    return {"gram_keys": pairs[0].copy(), "gram_rules": pairs[1].astype(np.int32), "rule_grams": n_grams}
+    return {"gram_keys": pairs[0].copy(), "gram_rules": pairs[1].astype(np.int32), "rule_grams": n_grams,
+            "gram_bloom": bloom(pairs[0], BLOOM_BITS)}
+
+
+def bloom(hashes: np.ndarray, nbits: int) -> np.ndarray:
+    """A one-probe Bloom filter: one bit per value of the top ``nbits`` bits of each hash."""
+    bits = np.zeros(2**nbits, dtype=bool)
+    bits[(hashes >> np.uint64(64 - nbits)).astype(np.int64)] = True
+    return np.packbits(bits, bitorder="little")
+
+
+def maybe_in(filter_bits: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Boolean mask: False where a hash is certainly absent from the filter's set."""
+    nbits = int(np.log2(len(filter_bits) * 8))
+    slot = hashes >> np.uint64(64 - nbits)
+    return ((filter_bits[slot >> np.uint64(3)] >> (slot & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
 
 
 def build_index(rules: Iterable[RuleInfo], licenses: Iterable[LicenseInfo]) -> LicenseIndex:

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
-from creditline.core.licindex import GRAM, KINDS, PREFIX, LicenseIndex, prefix_hashes, window_hashes
+from creditline.core.lictokens import UNKNOWN
+
+from creditline.core.licindex import GRAM, KINDS, PREFIX, LicenseIndex, maybe_in, prefix_hashes, window_hashes
 
 CANDIDATE_CONTAINMENT = 0.5
 MAX_CANDIDATES = 30
@@ -61,19 +63,40 @@ def _expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return owner, np.arange(int(cnt.sum()), dtype=np.int64) + base
 
 
+def _unknown_prefix(ids: np.ndarray) -> np.ndarray:
+    """Prefix counts of unknown tokens: window ``[a, b)`` holds ``c[b] - c[a]`` of them."""
+    c = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum(ids == UNKNOWN, out=c[1:])
+    return c
+
+
+def _known_windows(unknown: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """Starts of the ``k``-token windows made only of known tokens (no rule has unknown ones)."""
+    n = len(unknown) - 1
+    ok = unknown[k : n + 1] == unknown[: n - k + 1]
+    if mask is not None:
+        ok &= mask[: n - k + 1]
+    return np.flatnonzero(ok)
+
+
 def exact_matches(ids: np.ndarray, index: LicenseIndex) -> list[RawMatch]:
     a = index.arrays
     n = len(ids)
     s, pw = prefix_hashes(a["token_values"][ids])
     lengths = np.diff(a["rule_offset"])
+    unknown = _unknown_prefix(ids)
     found_pos, found_rule = [], []
     for k in range(1, min(PREFIX, n) + 1):
         b0, b1 = a["exact_bounds"][k - 1], a["exact_bounds"][k]
         if b0 == b1:
             continue
         keys = a["exact_keys"][b0:b1]
-        starts = np.arange(n - k + 1, dtype=np.int64)
+        starts = _known_windows(unknown, k)
+        if not len(starts):
+            continue
         h = window_hashes(s, pw, starts, k)
+        maybe = maybe_in(a["exact_bloom"], h)
+        starts, h = starts[maybe], h[maybe]
         lo = np.searchsorted(keys, h, "left")
         hi = np.searchsorted(keys, h, "right")
         hit = np.flatnonzero(hi > lo)
@@ -104,8 +127,10 @@ def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[
     a = index.arrays
     n = len(ids)
     s, pw = prefix_hashes(a["token_values"][ids])
-    starts = np.flatnonzero(mask[: n - GRAM + 1])
+    starts = _known_windows(_unknown_prefix(ids), GRAM, mask)
     h = window_hashes(s, pw, starts, GRAM)
+    maybe = maybe_in(a["gram_bloom"], h)
+    starts, h = starts[maybe], h[maybe]
     keys = a["gram_keys"]
     lo = np.searchsorted(keys, h, "left")
     hi = np.searchsorted(keys, h, "right")

@@ -29,21 +29,43 @@ STOPWORDS = frozenset(
 UNKNOWN = 0  # id of words that no rule contains; never part of an exact match
 
 
+STOP = -1  # id of stopwords in a query vocabulary: dropped before matching
+
+
+class QueryVocab(dict):  # type: ignore[type-arg]
+    """Word -> id, with :data:`UNKNOWN` for missing words and :data:`STOP` for stopwords."""
+
+    def __missing__(self, key: str) -> int:
+        return UNKNOWN
+
+
+def query_vocab(vocab: list[str]) -> QueryVocab:
+    """Ids ``1..len(vocab)`` for ``vocab`` (the index's sorted rule words) plus stopwords."""
+    out = QueryVocab((w, i + 1) for i, w in enumerate(vocab))
+    out.update((w, STOP) for w in STOPWORDS)
+    return out
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens of ``text`` without stopwords."""
+    """Lower-cased word tokens of ``text`` without stopwords (used for rule texts)."""
     return [w for w in WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
-def word_spans(text: str) -> tuple[list[str], np.ndarray]:
-    """Tokens with their ``(start, end)`` character offsets, as an ``(n, 2)`` int array."""
-    toks: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for m in WORD.finditer(text.lower()):
-        w = m.group()
-        if w not in STOPWORDS:
-            toks.append(w)
-            spans.append(m.span())
-    return toks, np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+def query_ids(text: str, vocab: QueryVocab) -> np.ndarray:
+    """Token ids of a query text, stopwords dropped (one C-level pass per step)."""
+    toks = WORD.findall(text.lower())
+    ids = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int32, count=len(toks))
+    return ids[ids != STOP]
+
+
+def query_spans(text: str, vocab: QueryVocab) -> np.ndarray:
+    """``(start, end)`` character offsets of the tokens :func:`query_ids` keeps, ``(n, 2)``."""
+    lowered = text.lower()
+    spans = [m.span() for m in WORD.finditer(lowered) if vocab.get(m.group(), 0) != STOP]
+    arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    if len(lowered) != len(text):  # rare case-folding that changes length: keep offsets in range
+        np.minimum(arr, len(text), out=arr)
+    return arr
 
 
 def rule_tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
@@ -63,9 +85,3 @@ def rule_tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
         pos = m.end()
     toks.extend(words(text[pos:]))
     return toks, required
-
-
-def to_ids(toks: list[str], vocab: dict[str, int]) -> np.ndarray:
-    """Token ids as an int32 array; words missing from ``vocab`` become :data:`UNKNOWN`."""
-    get = vocab.get
-    return np.fromiter((get(t, UNKNOWN) for t in toks), dtype=np.int32, count=len(toks))
