@@ -4,7 +4,8 @@
 values out. It looks only at the lines around a handful of keywords (``copyright``, ``(c)``,
 ``©``, ``copr.``, ``author``, ``written by`` and the HTML entities for ``©``), found with a few
 C-level substring searches over the lower-cased text, so a large file without any of them
-costs one ``str.lower`` and eight ``str.find`` passes.
+costs one ``str.lower`` and eight ``str.find`` passes (about 5 ms per MB; one case-insensitive
+regex over the whole text measured about 55 ms per MB).
 
 Lines are the ``"\\n"``-separated lines of the text, numbered from 1; a ``"\\r"`` before the
 newline is ignored.
@@ -18,10 +19,17 @@ Decisions worth knowing:
 * Templates (``<year>``, ``[yyyy]``, ``{name}``, ``YEAR``, ``$YEAR``) are never reported.
 * A Debian ``Copyright:`` field with indented continuation lines is one notice with one
   holder per line.
+* One notice per line at most, and at most ``_MAX_STATEMENT_CHARS`` of a line are read from
+  its marker, so a minified file with many notices on one line reports the first.
+* Holders keep a leading ``the`` (``the Python Software Foundation``) but not ``by``; emails
+  and URLs stay in the statement and are removed from holders and authors.
+* Authors come from ``Author:``, ``Authors:`` (inline or one per following line),
+  ``Written by``, ``@author`` and ``__author__ = "..."`` at the start of a (comment) line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Collection, Iterable, Iterator
@@ -41,6 +49,7 @@ _MARKER = re.compile(
     r"|(?P<sym>©|&copy;|&\#169;)",
     re.I,
 )
+_CONNECTORS = frozenset("and of the de van von der du la le di da y und et al".split())
 _AFTER_MARKER = re.compile(r"^[\s:]*((?:(?:\(c\)|©|&copy;|&#169;)[\s,:]*)*)", re.I)
 _LEAD = re.compile(
     r"^(?:\s*(?:spdx-filecopyrighttext\s*:|portions\b|copyright\b|copr\.|\(c\)|©|&copy;|&#169;|:))+\s*",
@@ -61,19 +70,24 @@ _NOT_A_HOLDER_WORD = frozenset(
     symbol sign page rights holder's owner's not may shall will can must by below above faq grant permission agreement notification""".split()
 )
 _TAIL = re.compile(
-    r"[\s,;:(-]*(?:\*/|-->|\ball\s+rights\s+reserved\b|\bsome\s+rights\s+reserved\b"
+    r"(?<![\s,;:(-])[\s,;:(-]*+(?:\*/|-->|\ball\s+rights\s+reserved\b|\bsome\s+rights\s+reserved\b"
     r"|\blicen[cs]ed\s+(?:under|to|as)\b|\breleased\s+under\b|\bdistributed\s+under\b"
     r"|\bpermission\s+is\s+hereby\b|\buse\s+of\s+this\b|\bsee\b|\bunder\s+the\s+terms\b"
     r"|\bthis\s+(?:program|file|library|software|code|work|source|project)\s+is\b"
     r"|\bspdx-license-identifier\b|\bredistribution\s+and\s+use\b|\bsubject\s+to\b"
     r"|\bfor\s+(?:more\s+)?(?:details|license|licensing)\b|\ball(?:\s+rights)?\s*$"
-    r"|(?<=[.;])\s+(?:you|this|these|those|however|it|we|they|if|when|other|any|no|use|for)\b)",
+    r"|(?<=[.;]\s)(?:you|this|these|those|however|it|we|they|if|when|other|any|no|use|for)\b"
+    r"|\b(?:and\s+)?(?:it\s+)?(?:is|are)\s+(?:hereby|provided|released|licensed|distributed|made"
+    r"|available|free|granted|subject|covered|protected|used)\b|\band\s+(?:it\s+)?is\b|\bunder\s+the\b"
+    r"|(?<=[.;]\s)(?-i:[A-Z][\w'-]*\s+(?!(?:and|of|the|de|van|von|der|du|la|le|di|da|y|und|for)\b)[a-z])"
+    r"|(?<=\.\s)(?!(?:and|or)\b)(?-i:[a-z]+\s+[a-z])|(?<=[a-z]{3}[.;]\s)(?-i:[A-Z][a-z]+)\s*$)",
     re.I,
 )
 _PLACEHOLDER = re.compile(
-    r"<(?![^<>]*(?:@|://))[^<>]*>|\{[^}]*\}|\$\{|\$[A-Z_]{3,}\b|%\(\w+\)s"
-    r"|(?i:\[[^\]@]*\b(?:yyyy|years?|name|owner|holders?|authors?|fullname|date|company|organi[sz]ation)\b[^\]@]*\])"
-    r"|(?i:\[\s*(?:insert|your|enter)\b)|(?i:\b(?:19|20)xx\b)"
+    r"<(?![^<>]*(?:@|://))[^<>]*>|\{[^{}]*\}|\$\{|\$[A-Z_]{3,}\b|%\(\w+\)s"
+    r"|(?i:\[[^\[\]@]*\b(?:yyyy|yy|years?|name|owner|holders?|authors?|fullname|date|company|organi[sz]ation)\b"
+    r"[^\[\]@]*\])"
+    r"|(?i:\[\s*(?:insert|your|enter|name|year)\b)|(?i:\b(?:19|20)xx\b)"
     r"|\b(?:YEAR|year|YYYY|yyyy|XXXX|xxxx)S?\b|\bCOPYRIGHT\s+HOLDERS?\b|\bname\s+of\b"
     r"|\byour\s+name\b|\bauthor\s+name\b"
 )
@@ -82,7 +96,7 @@ _HTML_TAG = re.compile(
     re.I,
 )
 _EMAIL_OR_URL = re.compile(
-    r"<[^<>]*>|\(\s*[^()\s]+@[^()\s]+\s*\)|\[\s*[^\[\]\s]+@[^\[\]\s]+\s*\]|[^\s<>()]+@[^\s<>()]+"
+    r"<[^<>]*>|\(\s*[^()\s]+@[^()\s]+\s*\)|\[\s*[^\[\]\s]+@[^\[\]\s]+\s*\]|(?<![^\s<>()@])[^\s<>()@]++@[^\s<>()]+"
     r"|\b(?:https?|ftp)://[^\s<>()]+|\bwww\.[^\s<>()]+",
     re.I,
 )
@@ -111,6 +125,9 @@ _FIELD_LINE = re.compile(r"^[\w .-]{1,30}:(?:\s|$)")
 _WS = re.compile(r"\s+")
 _CODE = re.compile(r"[=\[\]{}]|\(\)")
 _EMPTY_PARENS = re.compile(r"\s*\(\s*\)")
+_RIGHTS_RESERVED = re.compile(r"all\s+rights\s+reserved")
+_WORD = re.compile(r"\w+")
+_KEY_NOISE = frozenset({"copyright", "copr", "c", "portions", "spdx", "filecopyrighttext", "by"})
 _SPACE_BEFORE_COMMA = re.compile(r"\s+([,;])")
 
 _MAX_CONTINUATION = 3
@@ -120,6 +137,7 @@ _MAX_STATEMENT_CHARS = 300  # of one line, from the marker: bounds the work on m
 _MAX_LINE_CHARS = 500
 _MAX_MARKERS_PER_LINE = 50
 _WINDOW = 30  # characters either side of a keyword where its marker is looked for
+_LOOK_AHEAD = 80  # characters after a marker read to decide whether it opens a statement
 
 
 def detect_copyrights(
@@ -188,8 +206,9 @@ def _scan(lines: list[str], candidates: dict[int, list[int]]) -> list[CopyrightN
 
 
 def _line(lines: list[str], index: int) -> str:
-    """Line ``index`` without its ``\\r``, cut to ``_MAX_LINE_CHARS``."""
-    return lines[index][:_MAX_LINE_CHARS].rstrip("\r")
+    """Line ``index`` cut to ``_MAX_LINE_CHARS``, whitespace runs as one space, no trailing
+    whitespace (runs of spaces would make some patterns quadratic)."""
+    return _WS.sub(" ", lines[index][:_MAX_LINE_CHARS]).rstrip()
 
 
 def _strip_comment(line: str) -> str:
@@ -203,14 +222,15 @@ def _strip_comment(line: str) -> str:
 def _copyright_at(lines: list[str], index: int, columns: list[int]) -> CopyrightNotice | None:
     """The copyright notice starting on line ``index`` (keywords at ``columns``), or None."""
     line = lines[index].rstrip("\r")
-    if _DEBIAN_FIELD.match(line):
+    start = _statement_start(line, columns)
+    field = _DEBIAN_FIELD.match(line)
+    if field and (start == 0 or not line[field.end() :].strip()):
         parts, last = _debian_parts(lines, index)
         return _build_notice(parts, parts, index, last)
-    start = _statement_start(line, columns)
     if start is None:
         return None
-    line = line[: start + _MAX_STATEMENT_CHARS]
-    parts, last = _continued_parts(lines, index, line[start:])
+    first = _WS.sub(" ", line[start : start + _MAX_STATEMENT_CHARS])
+    parts, last = _continued_parts(lines, index, first)
     return _build_notice(parts, [" ".join(parts)], index, last)
 
 
@@ -220,15 +240,17 @@ def _statement_start(line: str, columns: list[int]) -> int | None:
     Only the markers around the keyword ``columns`` are looked at (the first
     ``_MAX_MARKERS_PER_LINE``), so a long minified line costs no more than a short one.
     """
-    seen: set[int] = set()
-    for column in columns[:_MAX_MARKERS_PER_LINE]:
-        for match in _MARKER.finditer(line, max(0, column - _WINDOW), column + _WINDOW):
-            if match.end() <= column or match.start() in seen:
-                continue
-            seen.add(match.start())
-            after = line[match.end() : match.end() + _MAX_STATEMENT_CHARS]
+    looked_at, covered = 0, -1
+    for column in columns:
+        low = max(0, column - _WINDOW, covered)
+        for match in _MARKER.finditer(line, low, column + _WINDOW):
+            covered = match.end()
+            looked_at += 1
+            after = line[match.end() : match.end() + _LOOK_AHEAD]
             if _marker_opens_statement(match.lastgroup or "", after):
                 return match.start()
+            if looked_at >= _MAX_MARKERS_PER_LINE:
+                return None
     return None
 
 
@@ -249,17 +271,28 @@ def _marker_opens_statement(kind: str, after: str) -> bool:
 
 
 def _word_marker_opens(after: str, rest: str) -> bool:
-    """``copyright`` followed by a year, ``by`` or a capitalised word that is not prose."""
+    """``copyright`` followed by a year, or by what reads as a name (see ``_reads_as_name``)."""
     if after.lstrip().startswith("=") or _MARKER.match(rest):
         return False
     if _STARTS_WITH_YEAR.match(rest):
         return True
-    words = rest.split(None, 2)
+    words = rest.split(None, 3)
     if words and words[0].lower() == "by":
-        words = words[1:]
-    if not words or _bare_word(words[0]) in _NOT_A_HOLDER_WORD:
+        words = rest.split(None, 4)[1:]
+    return _reads_as_name(words[:3])
+
+
+def _reads_as_name(words: list[str]) -> bool:
+    """Two capitalised words not followed by a lower-case one: ``Jane Doe``, ``Joyent, Inc.``,
+    but not ``Act)``, ``Grant``, ``Contribution Agreement entered into``."""
+    if len(words) < 2 or _bare_word(words[0]) in _NOT_A_HOLDER_WORD:
         return False
-    return words[0][:1].isupper()
+    if not (words[0][:1].isupper() and words[1][:1].isupper()):
+        return False
+    if len(words[0]) > 2 and words[0][-1] in ".;:)":
+        return False
+    third = words[2] if len(words) > 2 else ""
+    return not third[:1].islower() or _bare_word(third) in _CONNECTORS
 
 
 def _bare_word(word: str) -> str:
@@ -327,7 +360,7 @@ def _build_notice(
 
 def _clean_statement(raw: str) -> str:
     """Entities decoded, markup and trailing prose removed, whitespace collapsed."""
-    text = html.unescape(_HTML_TAG.sub(" ", raw))
+    text = _WS.sub(" ", html.unescape(_HTML_TAG.sub(" ", raw)))
     tail = _TAIL.search(text)
     if tail and tail.start() > 0:
         text = text[: tail.start()]
@@ -376,6 +409,7 @@ def _clean_holder(segment: str) -> str:
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    """``items`` without repeats, in first-seen order."""
     return tuple(dict.fromkeys(items))
 
 
@@ -437,11 +471,26 @@ def _plausible_authors(kind: str, names: tuple[str, ...], values: str) -> bool:
 # --- ignorables --------------------------------------------------------------------------
 
 
-def _key(text: str) -> str:
-    """Comparison key: case-folded, ``©`` spelled ``(c)``, no ``all rights reserved``."""
-    text = html.unescape(text).casefold().replace("©", "(c)")
-    text = re.sub(r"all\s+rights\s+reserved", " ", text)
-    return _WS.sub(" ", text).strip(" .,;:")
+def _key(text: str) -> tuple[str, ...]:
+    """Comparison key: the case-folded words, without markers and ``all rights reserved``."""
+    text = _RIGHTS_RESERVED.sub(" ", html.unescape(text).casefold())
+    return tuple(w for w in _WORD.findall(text) if w not in _KEY_NOISE)
+
+
+def _is_ignorable(key: tuple[str, ...], ignorable: set[tuple[str, ...]]) -> bool:
+    """Whether ``key`` equals an ignorable key, or one of the two starts the other (the
+    database and this module may end a statement at different words)."""
+    if key in ignorable:
+        return True
+    return any(
+        key[: len(other)] == other[: len(key)] and _words(min(key, other, key=len)) >= 2
+        for other in ignorable
+    )
+
+
+def _words(key: tuple[str, ...]) -> int:
+    """How many words of ``key`` are not numbers (years)."""
+    return sum(not word.isdigit() for word in key)
 
 
 def _drop_ignorable(
@@ -450,13 +499,13 @@ def _drop_ignorable(
     """Notices without the ignorable statements and holders of the matched licenses."""
     if not holders and not copyrights:
         return tuple(notices)
-    holder_keys = {_key(h) for h in holders}
-    copyright_keys = {_key(c) for c in copyrights}
+    holder_keys = {k for k in map(_key, holders) if k}
+    copyright_keys = {k for k in map(_key, copyrights) if k}
     kept = []
     for notice in notices:
-        if _key(notice.statement) in copyright_keys:
+        if _is_ignorable(_key(notice.statement), copyright_keys):
             continue
-        remaining = tuple(h for h in notice.holders if _key(h) not in holder_keys)
+        remaining = tuple(h for h in notice.holders if not _is_ignorable(_key(h), holder_keys))
         if notice.holders and not remaining:
             continue
         kept.append(_with_holders(notice, remaining))
@@ -464,13 +513,5 @@ def _drop_ignorable(
 
 
 def _with_holders(notice: CopyrightNotice, holders: tuple[str, ...]) -> CopyrightNotice:
-    if holders == notice.holders:
-        return notice
-    return CopyrightNotice(
-        statement=notice.statement,
-        holders=holders,
-        years=notice.years,
-        authors=notice.authors,
-        start_line=notice.start_line,
-        end_line=notice.end_line,
-    )
+    """``notice`` with ``holders`` (the same object when nothing changed)."""
+    return notice if holders == notice.holders else dataclasses.replace(notice, holders=holders)

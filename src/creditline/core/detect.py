@@ -14,7 +14,7 @@ import numpy as np
 
 from creditline.core.licindex import KINDS, LicenseIndex
 from creditline.core.licmatch import RawMatch, match
-from creditline.core.lictokens import query_ids, query_spans
+from creditline.core.lictokens import tokenize
 from creditline.model import LicenseDetection
 
 SPDX_TAG = re.compile(r"SPDX-License-Identifier\s*:\s*(?P<expr>[^\n]*)", re.IGNORECASE)
@@ -169,10 +169,13 @@ _MEANINGFUL_GENERIC = frozenset({
 
 
 def _generic_ids(index: LicenseIndex) -> frozenset[str]:
-    return frozenset(
-        lic.spdx for lic in index.licenses.values()
-        if (lic.is_generic or lic.is_unknown) and lic.key not in _MEANINGFUL_GENERIC
-    )
+    cached = index.memo.get("generic_ids")
+    if cached is None:
+        cached = index.memo["generic_ids"] = frozenset(
+            lic.spdx for lic in index.licenses.values()
+            if (lic.is_generic or lic.is_unknown) and lic.key not in _MEANINGFUL_GENERIC
+        )
+    return cached  # type: ignore[no-any-return]
 
 
 def drop_generic_extras(found: list[LicenseDetection], index: LicenseIndex) -> list[LicenseDetection]:
@@ -197,10 +200,9 @@ def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, .
     newlines = _line_starts(text)
     tags = spdx_tag_detections(text, index, newlines) if "spdx" in text.lower() else []
     body = _blank_tags(text) if tags else text
-    ids = query_ids(body, index.vocab_map)
+    ids, spans = tokenize(body, index.vocab_map)
     matches = [m for m in match(ids, index) if index.arrays["kind"][m.rule] not in _SILENT]
     if matches:
-        spans = query_spans(body, index.vocab_map)
         found = tags + [_detection(m, index, spans, newlines) for m in matches]
     else:
         found = tags

@@ -29,7 +29,7 @@ import numpy as np
 from creditline.core.licenses import LicenseInfo, RuleInfo
 from creditline.core.lictokens import QueryVocab, query_vocab, rule_tokens
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 HASH_SEED = 20261125
 P = np.uint64(0x9E3779B97F4A7C15)
 P_INV = np.uint64(pow(int(P), -1, 2**64))
@@ -82,6 +82,7 @@ class LicenseIndex:
     _spdx_map: dict[str, str] | None = None
     _spdx_cache: dict[str, str] = field(default_factory=dict)
     _rule_numbers: dict[str, int] | None = None
+    memo: dict[str, object] = field(default_factory=dict)  # derived tables computed once per index
 
     @property
     def vocab_map(self) -> QueryVocab:
@@ -123,9 +124,30 @@ class LicenseIndex:
         off = self.arrays["rule_offset"]
         return self.arrays["tokens"][off[rule] : off[rule + 1]]
 
+    def rule_versions(self, rule: int) -> np.ndarray:
+        """Boolean per rule token: part of a version number ("version 2.1" -> the 2 and the 1)."""
+        off = self.arrays["rule_offset"]
+        return self.arrays["version_tok"][off[rule] : off[rule + 1]]
+
     def rule_required(self, rule: int) -> np.ndarray:
         off = self.arrays["req_offset"]
         return self.arrays["req_spans"][off[rule] : off[rule + 1]]
+
+
+_VERSION_WORDS = ("version", "v", "ver", "vers", "versions")
+
+
+def version_tokens(tokens: np.ndarray, vocab: list[str]) -> np.ndarray:
+    """Marks number tokens that follow "version"/"v" (and the numbers chained after them)."""
+    words = np.asarray([""] + vocab, dtype=object)
+    is_num = np.fromiter((w.isdigit() and len(w) <= 2 for w in words), dtype=bool, count=len(words))[tokens]
+    is_ver = np.isin(words[tokens], _VERSION_WORDS)
+    out = np.zeros(len(tokens), dtype=bool)
+    prev = np.concatenate([[False], is_ver[:-1]])
+    out |= is_num & prev
+    for _ in range(3):  # "version 1 1" / "version 2 0 1": chained components
+        out |= is_num & np.concatenate([[False], out[:-1]])
+    return out
 
 
 def _token_values(n_vocab: int) -> np.ndarray:
@@ -222,6 +244,7 @@ def build_index(rules: Iterable[RuleInfo], licenses: Iterable[LicenseInfo]) -> L
         "continuous": continuous,
         "req_offset": req_offset,
         "req_spans": req_spans,
+        "version_tok": version_tokens(tokens, vocab),
         "format_version": np.asarray([FORMAT_VERSION], dtype=np.int64),
     }
     arrays.update(_exact_tables(tokens, offsets, vals))

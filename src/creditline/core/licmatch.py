@@ -35,6 +35,7 @@ MIN_COVERAGE = {"text": 50.0, "notice": 70.0}
 MIN_DENSITY = 0.6
 OVERLAP_DROP = 0.3
 LONG_EXACT = 20
+VERSION_PENALTY = 25  # a missed version number costs as much as this many missed words
 _FALSE_POSITIVE = KINDS.index("false_positive")
 _TEXT = KINDS.index("text")
 
@@ -49,6 +50,7 @@ class RawMatch:
     matched: int
     coverage: float
     exact: bool
+    version_misses: int = 0  # version-number tokens of the rule not found
 
     @property
     def span(self) -> int:
@@ -115,11 +117,23 @@ def exact_matches(ids: np.ndarray, index: LicenseIndex) -> list[RawMatch]:
         return []
     pos = np.concatenate(found_pos)
     rule = np.concatenate(found_rule)
+    pos, rule = _outermost(pos, pos + lengths[rule], rule)
     return [
-        RawMatch(int(r), int(p), int(p + lengths[r]), int(lengths[r]), 100.0, True)
+        RawMatch(r, p, p + int(lengths[r]), int(lengths[r]), 100.0, True)
         for p, r in zip(pos.tolist(), rule.tolist())
-        if np.array_equal(ids[p : p + lengths[r]], index.rule_tokens(r))
     ]
+
+
+def _outermost(start: np.ndarray, end: np.ndarray, rule: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop exact hits lying inside a longer hit (they can never be kept by :func:`resolve`);
+    hits with identical spans are all kept."""
+    order = np.lexsort((rule, -end, start))
+    start, end, rule = start[order], end[order], rule[order]
+    reach = np.maximum.accumulate(end)
+    prev = np.concatenate([[-1], reach[:-1]])
+    same = np.concatenate([[False], (start[1:] == start[:-1]) & (end[1:] == end[:-1])])
+    keep = (end > prev) | same
+    return start[keep], rule[keep]
 
 
 def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,6 +145,8 @@ def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[
     h = window_hashes(s, pw, starts, GRAM)
     maybe = maybe_in(a["gram_bloom"], h)
     starts, h = starts[maybe], h[maybe]
+    h, first = np.unique(h, return_index=True)  # each distinct gram once (its first position)
+    starts = starts[first]
     keys = a["gram_keys"]
     lo = np.searchsorted(keys, h, "left")
     hi = np.searchsorted(keys, h, "right")
@@ -141,7 +157,7 @@ def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[
 
 def _candidates(pos: np.ndarray, rules: np.ndarray, post: np.ndarray, index: LicenseIndex) -> np.ndarray:
     n_rules = len(index.rule_ids)
-    distinct = np.bincount(rules[np.unique(post, return_index=True)[1]], minlength=n_rules)
+    distinct = np.bincount(rules, minlength=n_rules)  # query grams are distinct, so are postings
     grams = index.arrays["rule_grams"]
     with np.errstate(divide="ignore", invalid="ignore"):
         containment = np.where(grams > 0, distinct / np.maximum(grams, 1), 0.0)
@@ -201,7 +217,8 @@ def align(ids: np.ndarray, rule: int, lo: int, hi: int, index: LicenseIndex) -> 
         return None
     if not _required_ok(matched, index.rule_required(rule)):
         return None
-    return RawMatch(rule, qstart, qend, n_matched, coverage, n_matched == len(rtoks))
+    misses = int(index.rule_versions(rule)[~matched].sum())
+    return RawMatch(rule, qstart, qend, n_matched, coverage, n_matched == len(rtoks), misses)
 
 
 def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarray) -> list[RawMatch]:
@@ -222,7 +239,7 @@ def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarra
 
 def _rank(m: RawMatch, index: LicenseIndex) -> tuple[float, ...]:
     a = index.arrays
-    explained = m.matched - (m.span - m.matched)
+    explained = m.matched - (m.span - m.matched) - VERSION_PENALTY * m.version_misses
     return (-explained, -m.coverage, -m.exact, -int(a["relevance"][m.rule]), m.qstart, m.rule)
 
 

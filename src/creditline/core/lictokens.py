@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 WORD = re.compile(r"[^_\W]+\+?[^_\W]*", re.UNICODE)
+_SPLIT = re.compile(f"({WORD.pattern})", re.UNICODE)
 _REQUIRED = re.compile(r"\{\{|\}\}")
 
 STOPWORDS = frozenset(
@@ -51,21 +52,26 @@ def words(text: str) -> list[str]:
     return [w for w in WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
-def query_ids(text: str, vocab: QueryVocab) -> np.ndarray:
-    """Token ids of a query text, stopwords dropped (one C-level pass per step)."""
-    toks = WORD.findall(text.lower())
-    ids = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int32, count=len(toks))
-    return ids[ids != STOP]
+def tokenize(text: str, vocab: QueryVocab) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of a query text (stopwords dropped) and their ``(start, end)`` offsets.
 
-
-def query_spans(text: str, vocab: QueryVocab) -> np.ndarray:
-    """``(start, end)`` character offsets of the tokens :func:`query_ids` keeps, ``(n, 2)``."""
+    One ``re.split`` with a capturing group yields gaps and tokens alternately; their lengths
+    (``map(len, ...)``, C-level) give every offset by a cumulative sum, so there is no
+    per-token Python code on this path.
+    """
     lowered = text.lower()
-    spans = [m.span() for m in WORD.finditer(lowered) if vocab.get(m.group(), 0) != STOP]
-    arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    parts = _SPLIT.split(lowered)
+    toks = parts[1::2]
+    ids = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int32, count=len(toks))
+    lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    ends = np.cumsum(lens)
+    spans = np.stack([ends[1::2] - lens[1::2], ends[1::2]], axis=1)
     if len(lowered) != len(text):  # rare case-folding that changes length: keep offsets in range
-        np.minimum(arr, len(text), out=arr)
-    return arr
+        np.minimum(spans, len(text), out=spans)
+    keep = ids != STOP
+    if not keep.all():
+        ids, spans = ids[keep], spans[keep]
+    return ids, spans
 
 
 def rule_tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:

@@ -79,7 +79,8 @@ def _license_from_record(rec: dict[str, object]) -> LicenseInfo:
 
 def load_index_dir(path: Path) -> LicenseIndex:
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    arrays = {p.stem: np.load(p, mmap_mode="r", allow_pickle=False) for p in path.glob("*.npy")}
+    # plain ndarray views of the mapped files: no per-access memmap overhead
+    arrays = {p.stem: np.asarray(np.load(p, mmap_mode="r", allow_pickle=False)) for p in path.glob("*.npy")}
     if int(arrays["format_version"][0]) != FORMAT_VERSION:
         raise KnowledgeError(f"license index at {path} has another format version")
     licenses = {rec["key"]: _license_from_record(rec) for rec in meta["licenses"]}
