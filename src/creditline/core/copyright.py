@@ -52,7 +52,8 @@ _MARKER = re.compile(
 _CONNECTORS = frozenset("and of the de van von der du la le di da y und et al".split())
 _AFTER_MARKER = re.compile(r"^[\s:]*((?:(?:\(c\)|©|&copy;|&#169;)[\s,:]*)*)", re.I)
 _LEAD = re.compile(
-    r"^(?:\s*(?:spdx-filecopyrighttext\s*:|portions\b|copyright\b|copr\.|\(c\)|©|&copy;|&#169;|:))+\s*",
+    r"^(?:\s*(?:spdx-filecopyrighttext\s*:|portions\b|copyright\b|copr\.|\(c\)|©|&copy;|&#169;|:))+"
+    r"\s*",
     re.I,
 )
 _YEAR = r"(?:19|20)\d\d"
@@ -67,8 +68,12 @@ _NOT_A_HOLDER_WORD = frozenset(
     headers assignment infringement infringing disclaimer disclaimers interest interests
     claim claims status year years date dates line lines message messages section policy
     act terms owned applies office agent treaty clearance directive management registration
-    symbol sign page rights holder's owner's not may shall will can must by below above faq grant permission agreement notification""".split()
+    symbol sign page rights holder's owner's not may shall will can must by below above faq
+    grant permission agreement notification""".split()
 )
+# Where a statement ends and prose begins: "All rights reserved", license phrases, a comment
+# close, or a new sentence ("Foo Inc. This program", "Rosen. Permission is"). Separators
+# before it are consumed possessively, and only from their start, to stay linear.
 _TAIL = re.compile(
     r"(?<![\s,;:(-])[\s,;:(-]*+(?:\*/|-->|\ball\s+rights\s+reserved\b|\bsome\s+rights\s+reserved\b"
     r"|\blicen[cs]ed\s+(?:under|to|as)\b|\breleased\s+under\b|\bdistributed\s+under\b"
@@ -85,8 +90,8 @@ _TAIL = re.compile(
 )
 _PLACEHOLDER = re.compile(
     r"<(?![^<>]*(?:@|://))[^<>]*>|\{[^{}]*\}|\$\{|\$[A-Z_]{3,}\b|%\(\w+\)s"
-    r"|(?i:\[[^\[\]@]*\b(?:yyyy|yy|years?|name|owner|holders?|authors?|fullname|date|company|organi[sz]ation)\b"
-    r"[^\[\]@]*\])"
+    r"|(?i:\[[^\[\]@]*\b(?:yyyy|yy|years?|name|owner|holders?|authors?|fullname|date|company"
+    r"|organi[sz]ation)\b[^\[\]@]*\])"
     r"|(?i:\[\s*(?:insert|your|enter|name|year)\b)|(?i:\b(?:19|20)xx\b)"
     r"|\b(?:YEAR|year|YYYY|yyyy|XXXX|xxxx)S?\b|\bCOPYRIGHT\s+HOLDERS?\b|\bname\s+of\b"
     r"|\byour\s+name\b|\bauthor\s+name\b"
@@ -96,7 +101,8 @@ _HTML_TAG = re.compile(
     re.I,
 )
 _EMAIL_OR_URL = re.compile(
-    r"<[^<>]*>|\(\s*[^()\s]+@[^()\s]+\s*\)|\[\s*[^\[\]\s]+@[^\[\]\s]+\s*\]|(?<![^\s<>()@])[^\s<>()@]++@[^\s<>()]+"
+    r"<[^<>]*>|\(\s*[^()\s]+@[^()\s]+\s*\)|\[\s*[^\[\]\s]+@[^\[\]\s]+\s*\]"
+    r"|(?<![^\s<>()@])[^\s<>()@]++@[^\s<>()]+"
     r"|\b(?:https?|ftp)://[^\s<>()]+|\bwww\.[^\s<>()]+",
     re.I,
 )
@@ -107,7 +113,8 @@ _COMMENT = re.compile(
 )
 _TRAILING_JUNK = re.compile(r"(?:\s*(?:\*+/|-->|-\}|\*\)|\"{3}|'{3}|[\"'`,;|\\*]|\s#+|\s-))+\s*$")
 _ABBREVIATION_END = re.compile(
-    r"(?:\b(?:inc|corp|ltd|co|jr|sr|bros|assn|intl|llc|l\.l\.c|s\.a|b\.v|n\.v|gmbh|ag|etc|al)|\b\w)\.$",
+    r"(?:\b(?:inc|corp|ltd|co|jr|sr|bros|assn|intl|llc|l\.l\.c|s\.a|b\.v|n\.v|gmbh|ag|etc|al)|\b\w)"
+    r"\.$",
     re.I,
 )
 _BY = re.compile(r"^(?:by\b|:|-|,|;|\s)+", re.I)
@@ -129,6 +136,8 @@ _RIGHTS_RESERVED = re.compile(r"all\s+rights\s+reserved")
 _WORD = re.compile(r"\w+")
 _KEY_NOISE = frozenset({"copyright", "copr", "c", "portions", "spdx", "filecopyrighttext", "by"})
 _SPACE_BEFORE_COMMA = re.compile(r"\s+([,;])")
+
+_DASHES = str.maketrans({"–": "-", "—": "-"})
 
 _MAX_CONTINUATION = 3
 _MAX_LIST_LINES = 20
@@ -378,7 +387,7 @@ def _balance_parens(text: str) -> str:
 def _years(statement: str) -> tuple[str, ...]:
     """Years and year ranges, normalised (``2010 – 2014`` becomes ``2010-2014``)."""
     body = _EMAIL_OR_URL.sub(" ", statement)
-    found = (_WS.sub("", m.group()).replace("–", "-").replace("—", "-") for m in _YEARS.finditer(body))
+    found = (_WS.sub("", m.group()).translate(_DASHES) for m in _YEARS.finditer(body))
     return _unique(found)
 
 
@@ -430,8 +439,9 @@ def _authors_at(lines: list[str], index: int) -> CopyrightNotice | None:
     if not names or not _plausible_authors(match.group("kind"), names, " ".join(values)):
         return None
     statement = _WS.sub(" ", f"{parts[0]} {', '.join(parts[1:])}").strip()
+    years = _years(statement)
     return CopyrightNotice(
-        statement=statement, authors=names, years=_years(statement), start_line=index + 1, end_line=last + 1
+        statement=statement, authors=names, years=years, start_line=index + 1, end_line=last + 1
     )
 
 

@@ -26,24 +26,46 @@ _KIND_NAMES = {"text": "text", "notice": "notice", "reference": "reference", "ta
 UNKNOWN_SPDX = "LicenseRef-scancode-unknown-spdx"
 
 
+def _tag_symbol(tok: str, lookup: dict[str, str]) -> str:
+    low = tok.lower()
+    if low in lookup:
+        return lookup[low]
+    if low.endswith("+") and low[:-1] + "-or-later" in lookup:
+        return lookup[low[:-1] + "-or-later"]
+    if low.startswith(("licenseref-", "documentref-")):
+        return tok
+    return UNKNOWN_SPDX
+
+
 def _tag_expression(raw: str, lookup: dict[str, str]) -> str | None:
-    raw = _TAG_TAIL.sub("", raw.strip())
-    parts = []
-    for tok in _TAG_TOKEN.findall(raw):
-        low = tok.lower()
-        if tok in "()":
+    """The expression of an ``SPDX-License-Identifier`` value; ids are mapped through the
+    license database, unknown ids become ``LicenseRef-scancode-unknown-spdx``, and reading
+    stops where the value stops being an expression (trailing prose, a closing comment)."""
+    parts: list[str] = []
+    depth = 0
+    expect_operand = True
+    for tok in _TAG_TOKEN.findall(_TAG_TAIL.sub("", raw.strip())):
+        op = _OPERATORS.get(tok.lower())
+        if tok == "(" and expect_operand:
+            depth += 1
             parts.append(tok)
-        elif low in _OPERATORS:
-            parts.append(_OPERATORS[low])
-        elif low in lookup:
-            parts.append(lookup[low])
-        elif low.endswith("+") and low[:-1] + "-or-later" in lookup:
-            parts.append(lookup[low[:-1] + "-or-later"])
-        elif low.startswith("licenseref-"):
+        elif tok == ")" and not expect_operand and depth:
+            depth -= 1
             parts.append(tok)
+        elif op and not expect_operand:
+            parts.append(op)
+            expect_operand = True
+        elif expect_operand and not op and tok not in "()":
+            parts.append(_tag_symbol(tok, lookup))
+            expect_operand = False
         else:
-            parts.append(UNKNOWN_SPDX)
-    return " ".join(parts).replace("( ", "(").replace(" )", ")") or None
+            break
+    while parts and (parts[-1] in ("AND", "OR", "WITH", "(")):
+        if parts.pop() == "(":
+            depth -= 1
+    parts.extend(")" * depth)
+    text = " ".join(parts).replace("( ", "(").replace(" )", ")")
+    return text or None
 
 
 def _line_starts(text: str) -> np.ndarray:

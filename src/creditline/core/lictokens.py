@@ -22,7 +22,8 @@ _REQUIRED = re.compile(r"\{\{|\}\}")
 
 STOPWORDS = frozenset(
     """
-    amp apos gt lt nbsp quot div span br li ul ol td tr th tbody thead table pre
+    amp apos gt lt nbsp quot div span br li ul ol td tr th tbody thead table pre p
+    h1 h2 h3 h4 h5 h6 strong em blockquote
     dnl rem hr img href
     """.split()
 )

@@ -1,0 +1,109 @@
+"""License detection against the real license database (hand-verified cases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from creditline.core.detect import detect_licenses
+from creditline.core.filescan import file_license, scan_document
+from creditline.model import Document
+
+MIT = """MIT License
+
+Copyright (c) 2021 Jane Doe
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+"""
+
+GPL2_PLUS = """/*
+ * frob.c - frobnicate widgets
+ * Copyright (C) 2003 Widget Makers <dev@widgets.example>
+ *
+ * This program is free software; you can redistribute it and/or modify
+ * it under the terms of the GNU General Public License as published by
+ * the Free Software Foundation; either version 2 of the License, or
+ * (at your option) any later version.
+ *
+ * This program is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+ * GNU General Public License for more details.
+ */
+int frob(void) { return 0; }
+"""
+
+GPL2_ONLY = GPL2_PLUS.replace("either version 2 of the License, or\n * (at your option) any later version.",
+                              "version 2 of the License.")
+
+CASES = [
+    ("mit-text", MIT, "MIT", "text"),
+    ("gpl2-plus-notice", GPL2_PLUS, "GPL-2.0-or-later", "notice"),
+    ("gpl2-only-notice", GPL2_ONLY, "GPL-2.0-only", "notice"),
+    ("spdx-tag", "// SPDX-License-Identifier: Apache-2.0 OR MIT\nfn main() {}\n", "Apache-2.0 OR MIT", "spdx_tag"),
+    ("spdx-tag-deprecated", "# SPDX-License-Identifier: GPL-2.0+\n", "GPL-2.0-or-later", "spdx_tag"),
+    ("reference", "This project is released under the MIT license.\n", "MIT", None),
+    ("apache-notice", 'Licensed under the Apache License, Version 2.0 (the "License");\nyou may not use this file '
+     "except in compliance with the License.\n", "Apache-2.0", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "kind"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_detects(license_index, text: str, expected: str, kind: str | None) -> None:  # type: ignore[no-untyped-def]
+    found = detect_licenses(text, license_index)
+    assert file_license(found) == expected
+    if kind:
+        assert kind in {d.kind for d in found}
+
+
+NONE_CASES = [
+    ("python", "import os\n\ndef main():\n    return os.getcwd()\n"),
+    ("prose-about-licenses", "We need to decide which license to pick for the docs.\n"),
+    ("license-list", "\n".join(f"License :: OSI Approved :: {n}" for n in (
+        "MIT License", "Apache Software License", "BSD License", "ISC License (ISCL)", "Zope Public License",
+        "Mozilla Public License 2.0 (MPL 2.0)", "GNU General Public License v3 (GPLv3)", "Academic Free License (AFL)",
+        "Artistic License", "Boost Software License 1.0 (BSL-1.0)", "Eclipse Public License 2.0 (EPL-2.0)",
+        "The Unlicense (Unlicense)"))),
+    ("empty", ""),
+]
+
+
+@pytest.mark.parametrize("text", [c[1] for c in NONE_CASES], ids=[c[0] for c in NONE_CASES])
+def test_no_false_license(license_index, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert file_license(detect_licenses(text, license_index)) is None
+
+
+def test_lines_point_at_the_evidence(license_index) -> None:  # type: ignore[no-untyped-def]
+    (d,) = detect_licenses(GPL2_PLUS, license_index)
+    assert (d.start_line, d.end_line) == (5, 13)
+    assert GPL2_PLUS[d.start:d.end].startswith("This program is free software")
+    assert d.rule.endswith(".RULE") or d.rule.endswith(".LICENSE")
+    assert 0 < d.coverage <= 100
+
+
+def test_weak_unversioned_reference_is_absorbed(license_index) -> None:  # type: ignore[no-untyped-def]
+    text = GPL2_PLUS.replace("int frob", "/* this file is under the LGPL */ int frob").replace("GNU General", "GNU Lesser General")
+    text = text.replace("version 2 of", "version 2.1 of")
+    assert file_license(detect_licenses(text, license_index)) == "LGPL-2.1-or-later"
+
+
+def test_license_text_copyright_is_ignored(license_index) -> None:  # type: ignore[no-untyped-def]
+    gpl_header = "Copyright (C) 1989, 1991 Free Software Foundation, Inc.\n" + GPL2_PLUS
+    result = scan_document(Document(path="frob.c", text=gpl_header), license_index)
+    holders = {h for c in result.copyrights for h in c.holders}
+    assert "Widget Makers" in holders
