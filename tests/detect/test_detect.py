@@ -107,3 +107,20 @@ def test_license_text_copyright_is_ignored(license_index) -> None:  # type: igno
     result = scan_document(Document(path="frob.c", text=gpl_header), license_index)
     holders = {h for c in result.copyrights for h in c.holders}
     assert "Widget Makers" in holders
+
+
+TAG_CASES = [
+    ("trailing-prose", "SPDX-License-Identifier: BSD-2-Clause-Views AND BSD-2-Clause see notes", "BSD-2-Clause-Views AND BSD-2-Clause"),
+    ("comment-closer", "/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */", "LGPL-2.1-only OR BSD-2-Clause"),
+    ("dangling-operator", "SPDX-License-Identifier: MIT OR", "MIT"),
+    ("licenseref-markup", "<x>SPDX-License-Identifier: LicenseRef-Proprietary-HERE</x>", "LicenseRef-Proprietary-HERE"),
+    ("unknown-id", "SPDX-License-Identifier: Frobnitz-9", "LicenseRef-scancode-unknown-spdx"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in TAG_CASES], ids=[c[0] for c in TAG_CASES])
+def test_spdx_tags_always_give_valid_expressions(license_index, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    from creditline.core import spdx
+
+    found = [d for d in detect_licenses(text, license_index) if d.kind == "spdx_tag"]
+    assert spdx.normalize(found[0].expression) == spdx.normalize(expected)

@@ -24,6 +24,7 @@ _OPERATORS = {"and": "AND", "or": "OR", "with": "WITH"}
 _SILENT = {KINDS.index("intro"), KINDS.index("clue"), KINDS.index("false_positive")}
 _KIND_NAMES = {"text": "text", "notice": "notice", "reference": "reference", "tag": "tag"}
 UNKNOWN_SPDX = "LicenseRef-scancode-unknown-spdx"
+_LICENSE_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]*[A-Za-z0-9]", re.IGNORECASE)
 
 
 def _tag_symbol(tok: str, lookup: dict[str, str]) -> str:
@@ -32,8 +33,9 @@ def _tag_symbol(tok: str, lookup: dict[str, str]) -> str:
         return lookup[low]
     if low.endswith("+") and low[:-1] + "-or-later" in lookup:
         return lookup[low[:-1] + "-or-later"]
-    if low.startswith(("licenseref-", "documentref-")):
-        return tok
+    ref = _LICENSE_REF.match(tok)
+    if ref:
+        return ref.group()
     return UNKNOWN_SPDX
 
 

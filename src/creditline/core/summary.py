@@ -13,9 +13,10 @@ license, +40 every file license is a known license, +10 a legal file holds a lic
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from creditline.core import spdx
+from creditline.errors import ExpressionError
 from creditline.model import Clarity, FileResult, Obligations, RootSummary
 
 COPYLEFT = ("strong copyleft", "network copyleft", "weak copyleft")
@@ -37,14 +38,26 @@ def key_files(files: Sequence[FileResult]) -> list[FileResult]:
 def declared_license(keys: Sequence[FileResult], resolve: Callable[[str], str | None]) -> str | None:
     declared = [e for f in keys if f.is_manifest for e in (resolve(d) for d in f.declared) if e]
     if declared:
-        return spdx.combine(declared)
-    return spdx.combine(f.license for f in keys if f.is_legal and f.license)
+        return _combine(declared)
+    return _combine(f.license for f in keys if f.is_legal)
 
 
 def _ids(expression: str | None) -> set[str]:
+    return {i.lower() for i in _license_ids(expression)}
+
+
+def _license_ids(expression: str | None) -> tuple[str, ...]:
     if not expression:
-        return set()
-    return {i.lower() for i in spdx.license_ids(expression)}
+        return ()
+    try:
+        return spdx.license_ids(expression)
+    except ExpressionError:  # a malformed declaration must not sink the summary
+        return ()
+
+
+def _combine(expressions: Iterable[str | None]) -> str | None:
+    valid = [e for e in expressions if e and _license_ids(e)]
+    return spdx.combine(valid)
 
 
 def _is_unknown(license_id: str) -> bool:
@@ -89,7 +102,7 @@ def summarize_root(
     keys = key_files(files)
     declared = declared_license(keys, resolve)
     counts = Counter(f.license for f in files if f.license)
-    all_ids = sorted({i for e in (declared, *counts) if e for i in spdx.license_ids(e)}, key=str.lower)
+    all_ids = sorted({i for e in (declared, *counts) for i in _license_ids(e)}, key=str.lower)
     obls = tuple(obligations(i) for i in all_ids)
     categories = {o.license.lower(): o.category for o in obls}
     holders = Counter(h for f in files for c in f.copyrights for h in c.holders)
