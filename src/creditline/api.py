@@ -94,14 +94,15 @@ def scan(
     copyrights: bool = True,
     progress: Progress | None = None,
     stdin: BinaryIO | None = None,
+    exclude: Sequence[str] = (),
 ) -> ScanReport:
     """Scan files, trees, archives (and ``-`` for stdin) for licenses and copyrights.
 
     :raises InputError: when a path does not exist, or nothing at all could be read.
     """
     index = get_index()
-    total = count_candidates(paths, ignore=ignore) if progress else None
-    items = iter_documents(paths, ignore=ignore, limits=limits or Limits(), stdin=stdin)
+    total = count_candidates(paths, ignore=ignore, exclude=exclude) if progress else None
+    items = iter_documents(paths, ignore=ignore, limits=limits or Limits(), stdin=stdin, exclude=exclude)
     files: list[tuple[str, FileResult]] = []
     skipped: list[Skipped] = []
     source = _tag_roots(items)

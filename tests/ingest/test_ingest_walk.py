@@ -245,3 +245,15 @@ class TestStdin:
 
     def test_stdin_counts_as_one_candidate(self) -> None:
         assert count_candidates(["-"]) == 1
+
+
+def test_exclude_patterns_leave_paths_out(tmp_path):  # type: ignore[no-untyped-def]
+    from creditline.ingest import count_candidates, iter_documents
+
+    (tmp_path / "vendor" / "big").mkdir(parents=True)
+    (tmp_path / "vendor" / "big" / "a.txt").write_text("a")
+    (tmp_path / "keep.txt").write_text("k")
+    (tmp_path / "skip.log").write_text("s")
+    items = list(iter_documents([str(tmp_path)], exclude=["vendor/", "*.log"]))
+    assert [i.path for i in items] == ["keep.txt"]
+    assert count_candidates([str(tmp_path)], exclude=["vendor/", "*.log"]) == 1

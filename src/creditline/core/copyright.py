@@ -58,7 +58,7 @@ _LEAD = re.compile(
 )
 _YEAR = r"(?:19|20)\d\d"
 _YEARS = re.compile(
-    rf"(?<![\w.-]){_YEAR}(?:\s*[-–—]\s*(?:{_YEAR}|\d{{1,2}}|present|now|today))?(?![\w-])", re.I
+    rf"(?<![\w.-]){_YEAR}(?:\s*(?:-{{1,2}}|–|—)\s*(?:{_YEAR}|\d{{1,2}}|present|now|today))?(?![\w-])", re.I
 )
 _STARTS_WITH_YEAR = re.compile(rf"^\s*{_YEAR}\b")
 _NOT_A_HOLDER_WORD = frozenset(
@@ -121,6 +121,7 @@ _BY = re.compile(r"^(?:by\b|:|-|,|;|\s)+", re.I)
 _HOLDER_MARKERS = re.compile(r"\b(?:copyright|copr\.)|\(c\)|©", re.I)
 _HOLDER_JUNK = re.compile(r"^[\s.,;:&/-]+|[\s,;:&/(-]+$")
 _CONTINUE = re.compile(r"(?:,|\band|&|\bby)[\s*/#\"'\\]*$", re.I)
+_NAME_START = re.compile(r"(?:(?:the|by)\s+)?[A-Z]")
 _DEBIAN_FIELD = re.compile(r"^Copyright\s*:")
 _AUTHOR = re.compile(
     r"^(?P<kind>@author\b:?|(?:original\s+|primary\s+|main\s+)?authors?(?:\(s\))?\s*:"
@@ -137,7 +138,7 @@ _WORD = re.compile(r"\w+")
 _KEY_NOISE = frozenset({"copyright", "copr", "c", "portions", "spdx", "filecopyrighttext", "by"})
 _SPACE_BEFORE_COMMA = re.compile(r"\s+([,;])")
 
-_DASHES = str.maketrans({"–": "-", "—": "-"})
+_RANGE_DASH = re.compile(r"\s*(?:-+|–|—)\s*")
 
 _MAX_CONTINUATION = 3
 _MAX_LIST_LINES = 20
@@ -256,22 +257,28 @@ def _statement_start(line: str, columns: list[int]) -> int | None:
             covered = match.end()
             looked_at += 1
             after = line[match.end() : match.end() + _LOOK_AHEAD]
-            if _marker_opens_statement(match.lastgroup or "", after):
+            at_start = match.start() < _WINDOW and bool(_COMMENT.fullmatch(line, 0, match.start()))
+            if _marker_opens_statement(match.lastgroup or "", after, at_start):
                 return match.start()
             if looked_at >= _MAX_MARKERS_PER_LINE:
                 return None
     return None
 
 
-def _marker_opens_statement(kind: str, after: str) -> bool:
-    """Whether the text after a marker reads as a notice rather than prose or code."""
+def _marker_opens_statement(kind: str, after: str, at_start: bool) -> bool:
+    """Whether the text after a marker reads as a notice rather than prose or code.
+
+    A bare ``(c)`` needs a year after it, or to open the (comment) line and be followed by
+    what reads as a name (``(c) Ronny Pfannschmidt, Holger Krekel``).
+    """
     symbols = _AFTER_MARKER.match(after)
     has_symbol = bool(symbols and symbols.group(1))
     rest = after[symbols.end() :] if symbols else after
     if kind == "spdx":
         return bool(rest.strip())
     if kind == "paren":
-        return bool(_STARTS_WITH_YEAR.match(rest))
+        at_start_name = at_start and _reads_as_name(rest.split(None, 3)[:3])
+        return bool(_STARTS_WITH_YEAR.match(rest)) or at_start_name
     if kind == "word" and has_symbol:
         return not rest.split() or _bare_word(rest.split()[0]) not in _NOT_A_HOLDER_WORD
     if kind == "word":
@@ -326,13 +333,14 @@ def _continues(statement: str, following: str) -> bool:
     """Whether the next (comment-stripped) line carries on the statement so far.
 
     It does when the statement has no holder yet, or ends with ``,``/``and``/``&``/``by``;
-    and the next line starts with a year or a capital letter and is not prose.
+    and the next line starts with a year or a capital letter (``the Initial Developer`` too)
+    and is not prose.
     """
     if not following or len(following) > _MAX_CONTINUATION_CHARS:
         return False
     if _CANDIDATE.search(following) or _TAIL.match(following) or _FIELD_LINE.match(following):
         return False
-    if not (_STARTS_WITH_YEAR.match(following) or following[:1].isupper()):
+    if not (_STARTS_WITH_YEAR.match(following) or _NAME_START.match(following)):
         return False
     return bool(_CONTINUE.search(statement)) or not _holders(_clean_statement(statement))
 
@@ -387,7 +395,7 @@ def _balance_parens(text: str) -> str:
 def _years(statement: str) -> tuple[str, ...]:
     """Years and year ranges, normalised (``2010 – 2014`` becomes ``2010-2014``)."""
     body = _EMAIL_OR_URL.sub(" ", statement)
-    found = (_WS.sub("", m.group()).translate(_DASHES) for m in _YEARS.finditer(body))
+    found = (_RANGE_DASH.sub("-", m.group()) for m in _YEARS.finditer(body))
     return _unique(found)
 
 

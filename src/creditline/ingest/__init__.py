@@ -43,19 +43,20 @@ _DEFAULT_LIMITS = Limits()
 
 def iter_documents(
     paths: Sequence[str], *, ignore: bool = True, limits: Limits = _DEFAULT_LIMITS,
-    stdin: BinaryIO | None = None,
+    stdin: BinaryIO | None = None, exclude: Sequence[str] = (),
 ) -> Iterator[Document | Skipped]:
     """Read every input under ``paths``, in order, as documents and skips.
 
     Every root is checked first: if any does not exist, :class:`InputError` names them all and
     nothing is read (this check runs at call time, not on the first ``next()``). ``ignore=False``
     disregards ``.gitignore`` files. ``stdin`` is read for ``-`` (default ``sys.stdin.buffer``).
+    ``exclude`` holds gitignore-style patterns, relative to each root, left out entirely.
     """
     check_roots(paths)
-    return _iter_roots(list(paths), ignore, limits, stdin)
+    return _iter_roots(list(paths), ignore, limits, stdin, tuple(exclude))
 
 
-def count_candidates(paths: Sequence[str], *, ignore: bool = True) -> int:
+def count_candidates(paths: Sequence[str], *, ignore: bool = True, exclude: Sequence[str] = ()) -> int:
     """How many files :func:`iter_documents` will open (a progress total); an archive counts as 1.
 
     Nothing is read except ``.gitignore`` files; skipped entries (broken symlinks, special
@@ -67,19 +68,19 @@ def count_candidates(paths: Sequence[str], *, ignore: bool = True) -> int:
         if root == STDIN:
             count += 1
             continue
-        count += sum(1 for item in walk_root(root, ignore=ignore) if isinstance(item, Candidate))
+        count += sum(1 for item in walk_root(root, ignore=ignore, exclude=exclude) if isinstance(item, Candidate))
     return count
 
 
 def _iter_roots(
-    paths: list[str], ignore: bool, limits: Limits, stdin: BinaryIO | None
+    paths: list[str], ignore: bool, limits: Limits, stdin: BinaryIO | None, exclude: tuple[str, ...] = ()
 ) -> Iterator[Document | Skipped]:
     """The generator behind :func:`iter_documents`."""
     for root in paths:
         if root == STDIN:
             yield from _stdin_items(stdin if stdin is not None else sys.stdin.buffer, limits)
             continue
-        for item in walk_root(root, ignore=ignore):
+        for item in walk_root(root, ignore=ignore, exclude=exclude):
             if isinstance(item, Candidate):
                 yield from _guarded(item, root, limits)
             else:

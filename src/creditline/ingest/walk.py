@@ -80,8 +80,24 @@ def check_roots(paths: Sequence[str]) -> None:
         raise InputError(f"input path does not exist: {names}", hint="check the paths given")
 
 
-def walk_root(root: str, *, ignore: bool = True) -> Iterator[Candidate | Skipped]:
-    """Yield the files under one root (a directory, or a single file named by its basename)."""
+def walk_root(root: str, *, ignore: bool = True, exclude: Sequence[str] = ()) -> Iterator[Candidate | Skipped]:
+    """Yield the files under one root (a directory, or a single file named by its basename).
+
+    ``exclude`` holds gitignore-style patterns, relative to the root, whose matches are left
+    out entirely (whatever ``ignore`` says).
+    """
+    items = _walk_root(root, ignore)
+    if not exclude:
+        yield from items
+        return
+    spec = GitIgnoreSpec.from_lines(exclude)
+    for item in items:
+        rel = item.rel if isinstance(item, Candidate) else item.path
+        if not spec.match_file(rel):
+            yield item
+
+
+def _walk_root(root: str, ignore: bool) -> Iterator[Candidate | Skipped]:
     name = os.path.basename(os.path.normpath(root))
     try:
         st = os.stat(root)
