@@ -76,7 +76,8 @@ _NOT_A_HOLDER_WORD = frozenset(
 # before it are consumed possessively, and only from their start, to stay linear.
 _TAIL = re.compile(
     r"(?<![\s,;:(-])[\s,;:(-]*+(?:\*/|-->|\ball\s+rights\s+reserved\b|\bsome\s+rights\s+reserved\b"
-    r"|\blicen[cs]ed\s+(?:under|to|as)\b|\breleased\s+under\b|\bdistributed\s+under\b"
+    r"|\blicen[cs]ed\s+(?:under|to|as)\b|\blicen[cs]es?\s*[(:]"
+    r"|(?-i:(?<=\()(?:MIT|BSD|GPL|LGPL|AGPL|Apache|MPL|ISC|CC|EPL|Unlicense)\b[\w.+ -]*\)\s*$)|\breleased\s+under\b|\bdistributed\s+under\b"
     r"|\bpermission\s+is\s+hereby\b|\buse\s+of\s+this\b|\bsee\b|\bunder\s+the\s+terms\b"
     r"|\bthis\s+(?:program|file|library|software|code|work|source|project)\s+is\b"
     r"|\bspdx-license-identifier\b|\bredistribution\s+and\s+use\b|\bsubject\s+to\b"
