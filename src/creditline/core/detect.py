@@ -111,7 +111,7 @@ def _detection(m: RawMatch, index: LicenseIndex, spans: np.ndarray, newlines: np
 
 
 LIST_MIN_LICENSES = 10
-LIST_MAX_GAP_LINES = 5
+LIST_MAX_GAP_LINES = 20
 SHORT_TOKENS = 16
 WEAK_TOKENS = 12
 _FAMILY = re.compile(r"^(?:licenseref-scancode-)?([a-z]+)")
@@ -180,7 +180,7 @@ def absorb_weak_references(found: list[LicenseDetection], index: LicenseIndex) -
         return found
 
     def weak(d: LicenseDetection) -> bool:
-        return (d.kind in ("reference", "tag") and d.matched_length <= WEAK_TOKENS
+        return (d.kind in ("reference", "tag", "notice") and d.matched_length <= WEAK_TOKENS
                 and _unversioned(d.rule, index) and _less_specific(d.expression, strong))
 
     return [d for d in found if not weak(d)]
@@ -215,6 +215,31 @@ def drop_generic_extras(found: list[LicenseDetection], index: LicenseIndex) -> l
     return [d for d in found if not is_generic(d)]
 
 
+def tags_take_precedence(found: list[LicenseDetection]) -> list[LicenseDetection]:
+    """A file that states its license with ``SPDX-License-Identifier`` is not relicensed by a
+    short mention elsewhere in it ("Licensed to PSF under a Contributor Agreement", a license
+    name in a string); longer notices and texts still count."""
+    if not any(d.kind == "spdx_tag" for d in found):
+        return found
+    return [d for d in found if d.kind == "spdx_tag" or d.matched_length > WEAK_TOKENS]
+
+
+def _category_of(license_id: str, index: LicenseIndex) -> str:
+    by_spdx = index.memo.get("category_by_spdx")
+    if by_spdx is None:
+        by_spdx = index.memo["category_by_spdx"] = {lic.spdx: lic.category for lic in index.licenses.values()}
+    return by_spdx.get(license_id, "")  # type: ignore[union-attr]
+
+
+def public_domain_absorbed(found: list[LicenseDetection], index: LicenseIndex) -> list[LicenseDetection]:
+    """A bare "public domain" mention next to a public-domain dedication (Unlicense, CC0...) is
+    part of that dedication."""
+    pd = "LicenseRef-scancode-public-domain"
+    if not any(d.expression != pd and _category_of(d.expression, index) == "Public Domain" for d in found):
+        return found
+    return [d for d in found if d.expression != pd]
+
+
 def _blank_tags(text: str) -> str:
     return SPDX_TAG.sub(lambda m: " " * len(m.group()), text)
 
@@ -230,5 +255,6 @@ def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, .
         found = tags + [_detection(m, index, spans, newlines) for m in matches]
     else:
         found = tags
-    found = drop_generic_extras(absorb_weak_references(drop_license_lists(found), index), index)
+    found = absorb_weak_references(tags_take_precedence(drop_license_lists(found)), index)
+    found = public_domain_absorbed(drop_generic_extras(found, index), index)
     return tuple(sorted(found, key=lambda d: (d.start, d.end)))

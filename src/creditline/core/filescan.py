@@ -46,9 +46,35 @@ def copyrights_of(text: str, detections: tuple[LicenseDetection, ...], index: Li
     return _outside_texts(notices, detections)
 
 
+def _choices_absorb(expressions: list[str]) -> list[str]:
+    """Drop expressions that are one of the alternatives of a choice stated in the same file
+    (``MIT OR Apache-2.0`` followed by the MIT and Apache texts is the choice, not all three)."""
+    choices = []
+    for expr in expressions:
+        try:
+            if " OR " in expr:
+                choices.append(set(spdx.license_ids(expr)))
+        except ExpressionError:
+            continue
+    if not choices:
+        return expressions
+
+    def absorbed(expr: str) -> bool:
+        if " OR " in expr:
+            return False
+        try:
+            ids = set(spdx.license_ids(expr))
+        except ExpressionError:
+            return False
+        return any(ids <= c for c in choices)
+
+    return [e for e in expressions if not absorbed(e)]
+
+
 def file_license(detections: tuple[LicenseDetection, ...]) -> str | None:
-    """The file's own license: its detections' expressions joined with AND, without duplicates."""
-    expressions = list(dict.fromkeys(d.expression for d in detections))
+    """The file's own license: its detections' expressions joined with AND, without duplicates;
+    the alternatives of a stated choice are part of the choice."""
+    expressions = _choices_absorb(list(dict.fromkeys(d.expression for d in detections)))
     try:
         return spdx.combine(expressions)
     except ExpressionError:  # detections always parse; this guards unusual ids from the database

@@ -91,6 +91,15 @@ class LicenseIndex:
         return self._vocab_map
 
     @property
+    def name_tokens(self) -> np.ndarray:
+        """Boolean per token id: a word that names a license family (``mit``, ``gpl``, ...)."""
+        cached = self.memo.get("name_tokens")
+        if cached is None:
+            flags = [False] + [w in LICENSE_NAME_WORDS for w in self.vocab]
+            cached = self.memo["name_tokens"] = np.asarray(flags, dtype=bool)
+        return cached  # type: ignore[return-value]
+
+    @property
     def rule_numbers(self) -> dict[str, int]:
         if self._rule_numbers is None:
             self._rule_numbers = {r: i for i, r in enumerate(self.rule_ids)}
@@ -133,6 +142,14 @@ class LicenseIndex:
         off = self.arrays["req_offset"]
         return self.arrays["req_spans"][off[rule] : off[rule + 1]]
 
+
+# Words that name a license family: an approximate match may not lose one of these from the
+# rule, nor skip one in the text (that is another license named, not an edit).
+LICENSE_NAME_WORDS = frozenset("""
+    mit bsd gpl lgpl agpl gfdl fdl apache mozilla mpl eclipse epl cddl isc zlib python psf artistic perl
+    ruby php boost bsl unlicense wtfpl cc0 noncommercial noderivatives noderivs sharealike lesser affero
+    x11 openssl ssleay curl postgresql zope zpl afl osl eupl cecill
+""".split())
 
 _VERSION_WORDS = ("version", "v", "ver", "vers", "versions")
 

@@ -35,6 +35,7 @@ MIN_COVERAGE = {"text": 50.0, "notice": 70.0}
 MIN_DENSITY = 0.6
 OVERLAP_DROP = 0.3
 LONG_EXACT = 20
+NAME_CHECK_MAX = 300  # notices and short texts must name the same license; long texts vary more
 VERSION_PENALTY = 25  # a missed version number costs as much as this many missed words
 _FALSE_POSITIVE = KINDS.index("false_positive")
 _TEXT = KINDS.index("text")
@@ -196,6 +197,18 @@ def _dense_segment(blocks: list, rule_len: int) -> list:
     return best
 
 
+def _names_differ(ids: np.ndarray, matched: np.ndarray, rtoks: np.ndarray, blocks: list, lo: int,
+                  qstart: int, qend: int, index: LicenseIndex) -> bool:
+    """True when the rule loses a license-name word or the text has an extra one in the span."""
+    names = index.name_tokens
+    if names[rtoks[~matched]].any():
+        return True
+    in_span = np.zeros(qend - qstart, dtype=bool)
+    for b in blocks:
+        in_span[lo + b.dest_start - qstart : lo + b.dest_end - qstart] = True
+    return bool(names[ids[qstart:qend][~in_span]].any())
+
+
 def align(ids: np.ndarray, rule: int, lo: int, hi: int, index: LicenseIndex) -> RawMatch | None:
     """Align one candidate rule to ``ids[lo:hi]``; None when too little of it is there."""
     rtoks = index.rule_tokens(rule)
@@ -216,6 +229,8 @@ def align(ids: np.ndarray, rule: int, lo: int, hi: int, index: LicenseIndex) -> 
     if coverage < floor or n_matched < MIN_DENSITY * (qend - qstart):
         return None
     if not _required_ok(matched, index.rule_required(rule)):
+        return None
+    if len(rtoks) < NAME_CHECK_MAX and _names_differ(ids, matched, rtoks, blocks, lo, qstart, qend, index):
         return None
     misses = int(index.rule_versions(rule)[~matched].sum())
     return RawMatch(rule, qstart, qend, n_matched, coverage, n_matched == len(rtoks), misses)
