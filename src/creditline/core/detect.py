@@ -179,9 +179,14 @@ def absorb_weak_references(found: list[LicenseDetection], index: LicenseIndex) -
     if not strong:
         return found
 
+    later = {e.removesuffix("-or-later") for e in strong if e.endswith("-or-later")}
+
     def weak(d: LicenseDetection) -> bool:
-        return (d.kind in ("reference", "tag", "notice") and d.matched_length <= WEAK_TOKENS
-                and _unversioned(d.rule, index) and _less_specific(d.expression, strong))
+        if d.kind not in ("reference", "tag", "notice") or d.matched_length > WEAK_TOKENS:
+            return False
+        if d.expression.endswith("-only") and d.expression.removesuffix("-only") in later:
+            return True  # "the text of the LGPL 2.1 is in /usr/share/..." next to "2.1 or later"
+        return _unversioned(d.rule, index) and _less_specific(d.expression, strong)
 
     return [d for d in found if not weak(d)]
 
