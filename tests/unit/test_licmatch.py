@@ -37,7 +37,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 def _found(index, text: str) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
-    ids, _ = tokenize(text, index.vocab_map)
+    ids = tokenize(text, index.vocab_map).ids
     return [(index.rule_ids[m.rule], m.exact) for m in match(ids, index)]
 
 

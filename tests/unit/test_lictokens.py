@@ -13,20 +13,22 @@ VOCAB = query_vocab(sorted({"gnu", "general", "public", "license", "version", "2
 class TestTokenize:
     def test_ids_and_offsets(self) -> None:
         text = "GNU General\nPublic  License, version 2.0+ <br> zzz"
-        ids, spans = tokenize(text, VOCAB)
+        tokens = tokenize(text, VOCAB)
+        ids, spans = tokens.ids, tokens.spans
         toks = [text[s:e].lower() for s, e in spans.tolist()]
         assert toks == ["gnu", "general", "public", "license", "version", "2", "0+", "zzz"]
         assert ids[-1] == UNKNOWN
         assert STOP not in ids.tolist()
 
     def test_comment_markers_and_case_do_not_matter(self) -> None:
-        a, _ = tokenize("# MIT License\n# version 2", VOCAB)
-        b, _ = tokenize("/* mit license version 2 */", VOCAB)
+        a = tokenize("# MIT License\n# version 2", VOCAB).ids
+        b = tokenize("/* mit license version 2 */", VOCAB).ids
         assert a.tolist() == b.tolist()
 
     @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300))
     def test_offsets_point_at_their_tokens(self, text: str) -> None:
-        ids, spans = tokenize(text, VOCAB)
+        tokens = tokenize(text, VOCAB)
+        ids, spans = tokens.ids, tokens.spans
         lowered = text.lower()
         if len(lowered) != len(text):
             return  # documented: offsets are clamped when case folding changes the length

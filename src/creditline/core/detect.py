@@ -254,10 +254,11 @@ def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, .
     newlines = _line_starts(text)
     tags = spdx_tag_detections(text, index, newlines) if "spdx" in text.lower() else []
     body = _blank_tags(text) if tags else text
-    ids, spans = tokenize(body, index.vocab_map)
+    tokens = tokenize(body, index.vocab_map)
+    ids = tokens.ids
     matches = [m for m in match(ids, index) if index.arrays["kind"][m.rule] not in _SILENT]
     if matches:
-        found = tags + [_detection(m, index, spans, newlines) for m in matches]
+        found = tags + [_detection(m, index, tokens.spans, newlines) for m in matches]
     else:
         found = tags
     found = absorb_weak_references(tags_take_precedence(drop_license_lists(found)), index)

@@ -7,6 +7,7 @@ license database lists them as ignorable) are dropped.
 from __future__ import annotations
 
 import posixpath
+from functools import lru_cache
 
 from creditline.core import manifest, spdx
 from creditline.core.copyright import detect_copyrights
@@ -74,7 +75,12 @@ def _choices_absorb(expressions: list[str]) -> list[str]:
 def file_license(detections: tuple[LicenseDetection, ...]) -> str | None:
     """The file's own license: its detections' expressions joined with AND, without duplicates;
     the alternatives of a stated choice are part of the choice."""
-    expressions = _choices_absorb(list(dict.fromkeys(d.expression for d in detections)))
+    return _combined(tuple(dict.fromkeys(d.expression for d in detections)))
+
+
+@lru_cache(maxsize=8192)
+def _combined(unique: tuple[str, ...]) -> str | None:
+    expressions = _choices_absorb(list(unique))
     try:
         return spdx.combine(expressions)
     except ExpressionError:  # detections always parse; this guards unusual ids from the database

@@ -236,16 +236,34 @@ def align(ids: np.ndarray, rule: int, lo: int, hi: int, index: LicenseIndex) -> 
     return RawMatch(rule, qstart, qend, n_matched, coverage, n_matched == len(rtoks), misses)
 
 
-def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarray) -> list[RawMatch]:
+def _exact_reach(exact: list[RawMatch], n: int) -> np.ndarray:
+    """Per query position, the length of the longest exact match covering it."""
+    reach = np.zeros(n + 1, dtype=np.int64)
+    for m in exact:
+        np.maximum(reach[m.qstart : m.qend], m.span, out=reach[m.qstart : m.qend])
+    return reach
+
+
+def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarray,
+                        exact: list[RawMatch] = ()) -> list[RawMatch]:  # type: ignore[assignment]
+    """Aligned candidate rules; a candidate is not aligned when an exact match in its region is
+    already at least as long as everything the candidate could explain."""
     if len(ids) < GRAM:
         return []
     pos, rules, post = _gram_hits(ids, index, ~covered)
     if not len(pos):
         return []
     lengths = np.diff(index.arrays["rule_offset"])
+    reach = _exact_reach(list(exact), len(ids))
+    order = np.argsort(rules, kind="stable")
+    pos_sorted, rules_sorted = pos[order], rules[order]
     out = []
     for rule in _candidates(pos, rules, post, index).tolist():
-        lo, hi = _densest_window(pos[rules == rule], int(lengths[rule]))
+        a, b = np.searchsorted(rules_sorted, [rule, rule + 1])
+        hits = pos_sorted[a:b]
+        lo, hi = _densest_window(hits, int(lengths[rule]))
+        if reach[lo:hi].max(initial=0) >= min(len(hits) + GRAM - 1, int(lengths[rule])):
+            continue
         m = align(ids, rule, lo, hi, index)
         if m is not None:
             out.append(m)
@@ -281,5 +299,5 @@ def match(ids: np.ndarray, index: LicenseIndex) -> list[RawMatch]:
     for m in exact:
         if m.span >= LONG_EXACT and index.arrays["kind"][m.rule] == _TEXT:
             covered[m.qstart : m.qend] = True
-    approx = approximate_matches(ids, index, covered)
+    approx = approximate_matches(ids, index, covered, exact)
     return resolve(exact + approx, index, len(ids))

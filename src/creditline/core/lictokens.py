@@ -53,26 +53,48 @@ def words(text: str) -> list[str]:
     return [w for w in WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
-def tokenize(text: str, vocab: QueryVocab) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids of a query text (stopwords dropped) and their ``(start, end)`` offsets.
+class Tokens:
+    """Token ids of a query text (stopwords dropped); offsets are computed on first use."""
 
-    One ``re.split`` with a capturing group yields gaps and tokens alternately; their lengths
-    (``map(len, ...)``, C-level) give every offset by a cumulative sum, so there is no
-    per-token Python code on this path.
+    __slots__ = ("ids", "_parts", "_keep", "_spans", "_clamp")
+
+    def __init__(self, ids: np.ndarray, parts: list[str], keep: np.ndarray | None, clamp: int | None) -> None:
+        self.ids = ids
+        self._parts = parts
+        self._keep = keep
+        self._clamp = clamp
+        self._spans: np.ndarray | None = None
+
+    @property
+    def spans(self) -> np.ndarray:
+        """``(start, end)`` character offsets per token, an ``(n, 2)`` int array."""
+        if self._spans is None:
+            lens = np.fromiter(map(len, self._parts), dtype=np.int64, count=len(self._parts))
+            ends = np.cumsum(lens)
+            spans = np.stack([ends[1::2] - lens[1::2], ends[1::2]], axis=1)
+            if self._keep is not None:
+                spans = spans[self._keep]
+            if self._clamp is not None:  # rare case folding that changes length
+                np.minimum(spans, self._clamp, out=spans)
+            self._spans = spans
+        return self._spans
+
+
+def tokenize(text: str, vocab: QueryVocab) -> Tokens:
+    """Tokenise a query text.
+
+    One ``re.split`` with a capturing group yields gaps and tokens alternately; ids come from a
+    C-level ``map`` over the tokens, and offsets (when asked for) from the parts' lengths by a
+    cumulative sum, so there is no per-token Python code on this path.
     """
     lowered = text.lower()
     parts = _SPLIT.split(lowered)
     toks = parts[1::2]
     ids = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int32, count=len(toks))
-    lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-    ends = np.cumsum(lens)
-    spans = np.stack([ends[1::2] - lens[1::2], ends[1::2]], axis=1)
-    if len(lowered) != len(text):  # rare case-folding that changes length: keep offsets in range
-        np.minimum(spans, len(text), out=spans)
     keep = ids != STOP
-    if not keep.all():
-        ids, spans = ids[keep], spans[keep]
-    return ids, spans
+    if keep.all():
+        return Tokens(ids, parts, None, len(text) if len(lowered) != len(text) else None)
+    return Tokens(ids[keep], parts, keep, len(text) if len(lowered) != len(text) else None)
 
 
 def rule_tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
