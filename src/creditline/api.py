@@ -14,7 +14,7 @@ from creditline.core import spdx
 from creditline.core.detect import detect_licenses
 from creditline.core.filescan import file_license, scan_document
 from creditline.core.licindex import LicenseIndex
-from creditline.core.obligations import obligations_for_expression, obligations_for
+from creditline.core.obligations import obligations_for_expression
 from creditline.core.summary import summarize_root
 from creditline.errors import InputError
 from creditline.ingest import Limits, count_candidates, iter_documents
@@ -55,10 +55,10 @@ def _info_by_spdx(index: LicenseIndex) -> dict[str, object]:
     return {lic.spdx.lower(): lic for lic in index.licenses.values()}
 
 
-def _obligation_lookup(index: LicenseIndex) -> Callable[[str], Obligations]:
+def _obligation_lookup(index: LicenseIndex) -> Callable[[str], tuple[Obligations, ...]]:
     infos = _info_by_spdx(index)
     table = load_obligation_table()
-    return lambda license_id: obligations_for(license_id, infos.get(license_id.lower()), table)  # type: ignore[arg-type]
+    return lambda expression: obligations_for_expression(expression, lambda i: infos.get(i.lower()), table)
 
 
 def resolve_declared(value: str, index: LicenseIndex) -> str | None:

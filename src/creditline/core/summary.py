@@ -90,20 +90,30 @@ def clarity(files: Sequence[FileResult], keys: Sequence[FileResult], declared: s
     )
 
 
+def _obligations_of(expressions: Iterable[str | None],
+                    obligations: Callable[[str], tuple[Obligations, ...]]) -> tuple[Obligations, ...]:
+    found: dict[str, Obligations] = {}
+    for expr in expressions:
+        if not expr or not _license_ids(expr):
+            continue
+        for o in obligations(expr):
+            found.setdefault(o.license, o)
+    return tuple(sorted(found.values(), key=lambda o: o.license.lower()))
+
+
 def summarize_root(
     root: str,
     files: Sequence[FileResult],
     *,
     resolve: Callable[[str], str | None],
-    obligations: Callable[[str], Obligations],
+    obligations: Callable[[str], tuple[Obligations, ...]],
 ) -> RootSummary:
     """Summary of one scanned root; ``resolve`` turns a declared string into SPDX,
-    ``obligations`` gives one license id's obligations."""
+    ``obligations`` gives an expression's obligations (one per license, exceptions noted)."""
     keys = key_files(files)
     declared = declared_license(keys, resolve)
     counts = Counter(f.license for f in files if f.license)
-    all_ids = sorted({i for e in (declared, *counts) for i in _license_ids(e)}, key=str.lower)
-    obls = tuple(obligations(i) for i in all_ids)
+    obls = _obligations_of([declared, *counts], obligations)
     categories = {o.license.lower(): o.category for o in obls}
     holders = Counter(h for f in files for c in f.copyrights for h in c.holders)
     return RootSummary(
