@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from creditline import __version__, runner
 from creditline.core import spdx
+from creditline.core.credit import credit_line
 from creditline.core.detect import detect_licenses
 from creditline.core.filescan import file_license, scan_document
 from creditline.core.licindex import LicenseIndex
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None, str], None]
 
-__all__ = ["scan", "explain", "license_index", "scan_text"]
+__all__ = ["scan", "explain", "credit", "license_index", "scan_text"]
 
 
 def license_index() -> LicenseIndex:
@@ -137,6 +138,14 @@ def _tag_roots(items: Iterable[Document | Skipped]) -> Iterator[tuple[str, Docum
 def _scan_pair(pair: tuple[str, Document | Skipped]) -> tuple[str, FileResult | Skipped]:
     root, item = pair
     return root, _scan_item(item)
+
+
+def credit(expression: str, *, title: str | None = None, author: str | None = None, source: str | None = None,
+           fmt: str = "text") -> str:
+    """A TASL credit line (Title, Author, Source, License with its URL) for a work."""
+    obligations = explain(expression)
+    url = obligations[0].url if len(obligations) == 1 else None
+    return credit_line(title, author, source, spdx.normalize(expression, get_index().spdx_map), url, fmt=fmt)
 
 
 def explain(expression: str) -> tuple[Obligations, ...]:

@@ -67,10 +67,14 @@ def test_usage_error_exits_2(runner: CliRunner) -> None:
 
 
 def test_explain(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["explain", "--format", "json", "CC-BY-NC-SA-4.0"])
+    result = runner.invoke(cli, ["explain", "--format", "json", "CC-BY-NC-SA-4.0", "--title", "Sunset",
+                                 "--author", "Jane Doe", "--source", "https://example.org/sunset"])
     assert result.exit_code == 0
-    (o,) = json.loads(result.output)
+    doc = json.loads(result.output)
+    (o,) = doc["obligations"]
     assert o["non_commercial"] and o["attribution"] and o["share_alike"] == "strong"
+    assert doc["credit_line"] == ('"Sunset" by Jane Doe (https://example.org/sunset), licensed under CC BY-NC-SA 4.0 '
+                                  "(https://creativecommons.org/licenses/by-nc-sa/4.0/).")
 
 
 def test_explain_bad_expression_exits_2(runner: CliRunner) -> None:
