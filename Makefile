@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(BIN)/creditline explain --format table "MIT OR GPL-2.0-or-later"
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 

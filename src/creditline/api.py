@@ -6,7 +6,7 @@ The CLI and the web app call these functions and only format what they return.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from creditline import __version__, runner
@@ -18,7 +18,7 @@ from creditline.core.licindex import LicenseIndex
 from creditline.core.obligations import obligations_for_expression
 from creditline.core.summary import summarize_root
 from creditline.errors import InputError
-from creditline.ingest import Limits, count_candidates, iter_documents
+from creditline.ingest import FileRef, Limits, count_candidates, iter_work, read_ref
 from creditline.kb.cache import get_index
 from creditline.kb.obligations import load_obligation_table
 from creditline.model import Document, FileResult, Obligations, ScanReport, Skipped
@@ -35,14 +35,18 @@ def license_index() -> LicenseIndex:
     return get_index()
 
 
-def _scan_item(item: Document | Skipped) -> FileResult | Skipped:
-    if isinstance(item, Skipped):
-        return item
-    return scan_document(item, runner.state("index"), copyrights=runner.state("copyrights"))
+def _scan_work(item: FileRef | Document | Skipped) -> list[tuple[str, FileResult | Skipped]]:
+    """Read (when it is a file reference) and scan one work item, in whichever process runs it."""
+    index = runner.state("index")
+    copyrights = runner.state("copyrights")
+    limits = runner.state("limits")
+    items = read_ref(item, limits) if isinstance(item, FileRef) else [item]
+    return [(x.root, x if isinstance(x, Skipped) else scan_document(x, index, copyrights=copyrights)) for x in items]
 
 
-def _with_index_state(copyrights: bool) -> Callable[[], LicenseIndex]:
+def _with_state(copyrights: bool, limits: Limits) -> Callable[[], LicenseIndex]:
     runner._STATE["copyrights"] = copyrights  # inherited by forked workers
+    runner._STATE["limits"] = limits
     return get_index
 
 
@@ -102,19 +106,20 @@ def scan(
     :raises InputError: when a path does not exist, or nothing at all could be read.
     """
     index = get_index()
+    limits = limits or Limits()
     total = count_candidates(paths, ignore=ignore, exclude=exclude) if progress else None
-    items = iter_documents(paths, ignore=ignore, limits=limits or Limits(), stdin=stdin, exclude=exclude)
+    work = iter_work(paths, ignore=ignore, limits=limits, stdin=stdin, exclude=exclude)
     files: list[tuple[str, FileResult]] = []
     skipped: list[Skipped] = []
-    source = _tag_roots(items)
-    results = runner.map_ordered(_scan_pair, source, jobs=jobs, initializer=("index", _with_index_state(copyrights)))
-    for n, (root, result) in enumerate(results, 1):
-        if isinstance(result, Skipped):
-            skipped.append(result)
-        else:
-            files.append((root, result))
-        if progress:
-            progress(n, total, result.path)
+    results = runner.map_ordered(_scan_work, work, jobs=jobs, initializer=("index", _with_state(copyrights, limits)))
+    for n, batch in enumerate(results, 1):
+        for root, result in batch:
+            if isinstance(result, Skipped):
+                skipped.append(result)
+            else:
+                files.append((root, result))
+        if progress and batch:
+            progress(n, total, batch[-1][1].path)
     if not files and skipped and _nothing_readable(skipped):
         raise InputError(f"nothing could be read from {', '.join(paths)}: {skipped[0].code} ({skipped[0].detail})",
                          hint="see the skipped entries with --format json")
@@ -128,16 +133,6 @@ def scan(
 
 def _nothing_readable(skipped: list[Skipped]) -> bool:
     return all(s.code in ("unreadable", "broken_symlink", "corrupt_archive", "undecodable") for s in skipped)
-
-
-def _tag_roots(items: Iterable[Document | Skipped]) -> Iterator[tuple[str, Document | Skipped]]:
-    for item in items:
-        yield item.root, item
-
-
-def _scan_pair(pair: tuple[str, Document | Skipped]) -> tuple[str, FileResult | Skipped]:
-    root, item = pair
-    return root, _scan_item(item)
 
 
 def credit(expression: str, *, title: str | None = None, author: str | None = None, source: str | None = None,

@@ -38,7 +38,7 @@ class TestSniffBinary:
 
     @pytest.mark.parametrize(
         "data",
-        [b"plain text\n", FRENCH.encode("latin-1"), "x\ty\x0c\r\n".encode(), b"",
+        [b"plain text\n", FRENCH.encode("latin-1"), b"x\ty\x0c\r\n", b"",
          codecs.BOM_UTF16_LE + "hi".encode("utf-16-le"), codecs.BOM_UTF32_BE + "hi".encode("utf-32-be")],
         ids=["ascii", "latin-1", "tab-ff-crlf", "empty", "utf16-bom", "utf32-bom"],
     )

@@ -137,6 +137,44 @@ def drop_license_lists(found: list[LicenseDetection]) -> list[LicenseDetection]:
     return [d for d in found if id(d) not in drop]
 
 
+_ID_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+\-]*")
+LIST_MIN_IDS = 10
+
+
+def is_license_id_list(text: str, found: list[LicenseDetection], index: LicenseIndex) -> bool:
+    """A text naming at least LIST_MIN_IDS distinct license ids verbatim (an SPDX id table, a
+    JSON array of ids) is a list of licenses, whatever few of its entries the rules match."""
+    if sum(1 for d in found if _is_short(d)) < 3:
+        return False
+    lookup = index.spdx_map
+    ids = {w.lower() for w in _ID_LIKE.findall(text) if ("-" in w or w.isupper()) and w.lower() in lookup}
+    return len(ids) >= LIST_MIN_IDS
+
+
+def drop_short_in_lists(text: str, found: list[LicenseDetection], index: LicenseIndex) -> list[LicenseDetection]:
+    if not is_license_id_list(text, found, index):
+        return found
+    return [d for d in found if not _is_short(d)]
+
+
+_URL = re.compile(r"(?:https?|ftp)://[^\s\"'<>)\]]+", re.IGNORECASE)
+URL_TOKENS = 3
+
+
+def drop_url_mentions(text: str, found: list[LicenseDetection]) -> list[LicenseDetection]:
+    """A few words inside a URL (``python.org/psf/license``) point somewhere; they do not
+    license the file. Longer evidence and SPDX tags are kept."""
+    if "://" not in text:
+        return found
+    urls = [m.span() for m in _URL.finditer(text)]
+
+    def inside_url(d: LicenseDetection) -> bool:
+        return (d.kind != "spdx_tag" and d.matched_length <= URL_TOKENS
+                and any(a <= d.start and d.end <= b for a, b in urls))
+
+    return [d for d in found if not inside_url(d)]
+
+
 def _families(expression: str) -> set[str]:
     return {m.group(1) for tok in re.findall(r"[^\s()]+", expression.lower())
             if tok not in ("and", "or", "with") and (m := _FAMILY.match(tok))}
@@ -261,6 +299,7 @@ def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, .
         found = tags + [_detection(m, index, tokens.spans, newlines) for m in matches]
     else:
         found = tags
-    found = absorb_weak_references(tags_take_precedence(drop_license_lists(found)), index)
+    found = drop_short_in_lists(text, drop_url_mentions(text, drop_license_lists(found)), index)
+    found = absorb_weak_references(tags_take_precedence(found), index)
     found = public_domain_absorbed(drop_generic_extras(found, index), index)
     return tuple(sorted(found, key=lambda d: (d.start, d.end)))

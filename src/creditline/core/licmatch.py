@@ -140,7 +140,7 @@ def _outermost(start: np.ndarray, end: np.ndarray, rule: np.ndarray) -> tuple[np
 def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(query position, rule, posting number) for every query gram found in the gram index."""
     a = index.arrays
-    n = len(ids)
+    len(ids)
     s, pw = prefix_hashes(a["token_values"][ids])
     starts = _known_windows(_unknown_prefix(ids), GRAM, mask)
     h = window_hashes(s, pw, starts, GRAM)

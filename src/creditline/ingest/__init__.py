@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from creditline.ingest.archives import HEAD_BYTES, archive_kind, read_archive
 from creditline.ingest.decode import decode, document_items, sniff_binary
@@ -34,7 +34,8 @@ from creditline.ingest.walk import (
 )
 from creditline.model import Document, Skipped
 
-__all__ = ["Limits", "count_candidates", "decode", "iter_documents", "sniff_binary"]
+__all__ = ["FileRef", "Limits", "count_candidates", "decode", "iter_documents", "iter_work", "read_ref",
+           "sniff_binary"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,40 @@ def count_candidates(paths: Sequence[str], *, ignore: bool = True, exclude: Sequ
             continue
         count += sum(1 for item in walk_root(root, ignore=ignore, exclude=exclude) if isinstance(item, Candidate))
     return count
+
+
+class FileRef(NamedTuple):
+    """A file to read later, possibly in another process: see :func:`iter_work`."""
+
+    path: str
+    rel: str
+    root: str
+
+
+def iter_work(
+    paths: Sequence[str], *, ignore: bool = True, limits: Limits = _DEFAULT_LIMITS,
+    stdin: BinaryIO | None = None, exclude: Sequence[str] = (),
+) -> Iterator[FileRef | Document | Skipped]:
+    """Like :func:`iter_documents`, but regular files come as :class:`FileRef` to be read with
+    :func:`read_ref` where the work runs (a worker process reads its own files)."""
+    check_roots(paths)
+    return _iter_work(list(paths), ignore, limits, stdin, tuple(exclude))
+
+
+def _iter_work(
+    paths: list[str], ignore: bool, limits: Limits, stdin: BinaryIO | None, exclude: tuple[str, ...]
+) -> Iterator[FileRef | Document | Skipped]:
+    for root in paths:
+        if root == STDIN:
+            yield from _stdin_items(stdin if stdin is not None else sys.stdin.buffer, limits)
+            continue
+        for item in walk_root(root, ignore=ignore, exclude=exclude):
+            yield FileRef(item.path, item.rel, root) if isinstance(item, Candidate) else item
+
+
+def read_ref(ref: FileRef, limits: Limits = _DEFAULT_LIMITS) -> list[Document | Skipped]:
+    """Read one file (an archive gives all its members); never raises for a bad file."""
+    return list(_guarded(Candidate(ref.path, ref.rel), ref.root, limits))
 
 
 def _iter_roots(
