@@ -139,11 +139,13 @@ def drop_license_lists(found: list[LicenseDetection]) -> list[LicenseDetection]:
 
 _ID_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+\-]*")
 LIST_MIN_IDS = 10
+LIST_KEEP_TEXT_TOKENS = 50  # in a license list, only whole license texts still count
 
 
 def is_license_id_list(text: str, found: list[LicenseDetection], index: LicenseIndex) -> bool:
     """A text naming at least LIST_MIN_IDS distinct license ids verbatim (an SPDX id table, a
-    JSON array of ids) is a list of licenses, whatever few of its entries the rules match."""
+    JSON array of ids) is a list of licenses, whatever few of its entries the rules match.
+    Only whole license texts in it still count."""
     if sum(1 for d in found if _is_short(d)) < 3:
         return False
     lookup = index.spdx_map
@@ -151,10 +153,9 @@ def is_license_id_list(text: str, found: list[LicenseDetection], index: LicenseI
     return len(ids) >= LIST_MIN_IDS
 
 
-def drop_short_in_lists(text: str, found: list[LicenseDetection], index: LicenseIndex) -> list[LicenseDetection]:
-    if not is_license_id_list(text, found, index):
-        return found
-    return [d for d in found if not _is_short(d)]
+def keep_in_list(found: list[LicenseDetection]) -> list[LicenseDetection]:
+    """What still counts in a license list: SPDX tags (the file's own) and whole texts."""
+    return [d for d in found if d.kind == "spdx_tag" or (d.kind == "text" and d.matched_length > LIST_KEEP_TEXT_TOKENS)]
 
 
 _URL = re.compile(r"(?:https?|ftp)://[^\s\"'<>)\]]+", re.IGNORECASE)
@@ -162,14 +163,14 @@ URL_TOKENS = 3
 
 
 def drop_url_mentions(text: str, found: list[LicenseDetection]) -> list[LicenseDetection]:
-    """A few words inside a URL (``python.org/psf/license``) point somewhere; they do not
-    license the file. Longer evidence and SPDX tags are kept."""
-    if "://" not in text:
+    """A license tag ("PSF License") read out of a URL (``python.org/psf/license``) points
+    somewhere; it does not license the file. Rules written for URLs (references) are kept."""
+    if "://" not in text or not any(d.kind == "tag" and d.matched_length <= URL_TOKENS for d in found):
         return found
     urls = [m.span() for m in _URL.finditer(text)]
 
     def inside_url(d: LicenseDetection) -> bool:
-        return (d.kind != "spdx_tag" and d.matched_length <= URL_TOKENS
+        return (d.kind == "tag" and d.matched_length <= URL_TOKENS
                 and any(a <= d.start and d.end <= b for a, b in urls))
 
     return [d for d in found if not inside_url(d)]
@@ -299,7 +300,9 @@ def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, .
         found = tags + [_detection(m, index, tokens.spans, newlines) for m in matches]
     else:
         found = tags
-    found = drop_short_in_lists(text, drop_url_mentions(text, drop_license_lists(found)), index)
+    if is_license_id_list(text, found, index):
+        found = keep_in_list(found)
+    found = drop_url_mentions(text, drop_license_lists(found))
     found = absorb_weak_references(tags_take_precedence(found), index)
     found = public_domain_absorbed(drop_generic_extras(found, index), index)
     return tuple(sorted(found, key=lambda d: (d.start, d.end)))

@@ -137,10 +137,9 @@ def _outermost(start: np.ndarray, end: np.ndarray, rule: np.ndarray) -> tuple[np
     return start[keep], rule[keep]
 
 
-def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(query position, rule, posting number) for every query gram found in the gram index."""
+def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(query position, rule) for every distinct query gram found in the gram index."""
     a = index.arrays
-    len(ids)
     s, pw = prefix_hashes(a["token_values"][ids])
     starts = _known_windows(_unknown_prefix(ids), GRAM, mask)
     h = window_hashes(s, pw, starts, GRAM)
@@ -153,18 +152,19 @@ def _gram_hits(ids: np.ndarray, index: LicenseIndex, mask: np.ndarray) -> tuple[
     hi = np.searchsorted(keys, h, "right")
     hit = np.flatnonzero(hi > lo)
     owner, post = _expand_ranges(lo[hit], hi[hit])
-    return starts[hit][owner], a["gram_rules"][post].astype(np.int64), post
+    return starts[hit][owner], a["gram_rules"][post].astype(np.int64)
 
 
-def _candidates(pos: np.ndarray, rules: np.ndarray, post: np.ndarray, index: LicenseIndex) -> np.ndarray:
-    n_rules = len(index.rule_ids)
-    distinct = np.bincount(rules, minlength=n_rules)  # query grams are distinct, so are postings
-    grams = index.arrays["rule_grams"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        containment = np.where(grams > 0, distinct / np.maximum(grams, 1), 0.0)
-    cand = np.flatnonzero((containment >= CANDIDATE_CONTAINMENT) & (distinct >= 3))
-    explained = 2 * distinct[cand] - grams[cand]  # grams found minus grams missing
-    order = np.lexsort((cand, -containment[cand], -explained))
+def _candidates(rules: np.ndarray, index: LicenseIndex) -> np.ndarray:
+    """Rules sharing at least CANDIDATE_CONTAINMENT of their grams with the query, the ones
+    explaining the most first (grams found minus grams missing), at most MAX_CANDIDATES."""
+    hit_rules, distinct = np.unique(rules, return_counts=True)  # query grams are distinct, so are postings
+    grams = index.arrays["rule_grams"][hit_rules]
+    containment = distinct / np.maximum(grams, 1)
+    keep = (containment >= CANDIDATE_CONTAINMENT) & (distinct >= 3) & (grams > 0)
+    cand, distinct, grams, containment = hit_rules[keep], distinct[keep], grams[keep], containment[keep]
+    explained = 2 * distinct - grams
+    order = np.lexsort((cand, -containment, -explained))
     return cand[order][:MAX_CANDIDATES]
 
 
@@ -250,15 +250,19 @@ def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarra
     already at least as long as everything the candidate could explain."""
     if len(ids) < GRAM:
         return []
-    pos, rules, post = _gram_hits(ids, index, ~covered)
+    pos, rules = _gram_hits(ids, index, ~covered)
     if not len(pos):
         return []
     lengths = np.diff(index.arrays["rule_offset"])
+    candidates = _candidates(rules, index)
+    if not len(candidates):
+        return []
     reach = _exact_reach(list(exact), len(ids))
-    order = np.argsort(rules, kind="stable")
+    sel = np.flatnonzero(np.isin(rules, candidates))
+    order = sel[np.argsort(rules[sel], kind="stable")]
     pos_sorted, rules_sorted = pos[order], rules[order]
     out = []
-    for rule in _candidates(pos, rules, post, index).tolist():
+    for rule in candidates.tolist():
         a, b = np.searchsorted(rules_sorted, [rule, rule + 1])
         hits = pos_sorted[a:b]
         lo, hi = _densest_window(hits, int(lengths[rule]))
