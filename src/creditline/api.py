@@ -12,7 +12,7 @@ from typing import BinaryIO
 from creditline import __version__, runner
 from creditline.core import spdx
 from creditline.core.credit import credit_line
-from creditline.core.detect import detect_licenses
+from creditline.core.detect import detect_licenses, known_expression
 from creditline.core.filescan import file_license, scan_document
 from creditline.core.licindex import LicenseIndex
 from creditline.core.obligations import obligations_for_expression
@@ -71,10 +71,7 @@ def resolve_declared(value: str, index: LicenseIndex) -> str | None:
     value = value.strip()
     if not value:
         return None
-    info = spdx.validate(value, index.spdx_map)
-    if info.valid and not info.unknown_ids:
-        return spdx.normalize(value, {k: v for k, v in index.spdx_map.items()})
-    return file_license(detect_licenses(value, index))
+    return known_expression(value, index) or file_license(detect_licenses(value, index))
 
 
 def _summaries(roots: Sequence[str], files: list[tuple[str, FileResult]], index: LicenseIndex) -> tuple:

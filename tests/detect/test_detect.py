@@ -124,3 +124,20 @@ def test_spdx_tags_always_give_valid_expressions(license_index, text: str, expec
 
     found = [d for d in detect_licenses(text, license_index) if d.kind == "spdx_tag"]
     assert spdx.normalize(found[0].expression) == spdx.normalize(expected)
+
+
+DECLARED = [
+    ("spdx", "Apache-2.0", "Apache-2.0"),
+    ("lower-case", "mit or apache-2.0", "MIT OR Apache-2.0"),
+    ("deprecated", "GPL-2.0+", "GPL-2.0-or-later"),
+    ("name-is-not-an-expression", "MIT License", None),
+    ("unknown-id", "Frobnitz-9", None),
+    ("dangling", "MIT OR", None),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), [c[1:] for c in DECLARED], ids=[c[0] for c in DECLARED])
+def test_known_expression(license_index, value: str, expected: str | None) -> None:  # type: ignore[no-untyped-def]
+    from creditline.core.detect import known_expression
+
+    assert known_expression(value, license_index) == expected

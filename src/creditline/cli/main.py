@@ -41,8 +41,15 @@ class CreditlineGroup(click.Group):
             ctx.exit(err.exit_code)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_text())
+        ctx.exit(0)
+
+
 @click.group(cls=CreditlineGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, message=_version_text())
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the versions, the license database's credit, and exit.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:

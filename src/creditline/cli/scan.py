@@ -57,5 +57,5 @@ def scan(paths: tuple[str, ...], fmt: str | None, output: str | None, jobs: int,
     finally:
         stop()
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
-    write_output(render("scan", fmt, report, summary_only=summary_only, color=sys.stdout.isatty() and not output),
-                 output)
+    tty = sys.stdout.isatty() and not output
+    write_output(render("scan", fmt, report, summary_only=summary_only, color=tty, pretty=tty), output)

@@ -43,10 +43,24 @@ def _tag_expression(raw: str, lookup: dict[str, str]) -> str | None:
     """The expression of an ``SPDX-License-Identifier`` value; ids are mapped through the
     license database, unknown ids become ``LicenseRef-scancode-unknown-spdx``, and reading
     stops where the value stops being an expression (trailing prose, a closing comment)."""
+    return _read_expression(raw, lookup)[0]
+
+
+def known_expression(raw: str, index: LicenseIndex) -> str | None:
+    """``raw`` as a canonical SPDX expression when it is one made only of known ids (any case,
+    deprecated forms accepted); otherwise None. No parsing library involved: cheap."""
+    expr, complete = _read_expression(raw, index.spdx_map)
+    return expr if complete and expr and UNKNOWN_SPDX not in expr else None
+
+
+def _read_expression(raw: str, lookup: dict[str, str]) -> tuple[str | None, bool]:
+    """(expression read, whether every token of ``raw`` was used)."""
     parts: list[str] = []
     depth = 0
     expect_operand = True
-    for tok in _TAG_TOKEN.findall(_TAG_TAIL.sub("", raw.strip())):
+    tokens = _TAG_TOKEN.findall(_TAG_TAIL.sub("", raw.strip()))
+    used = 0
+    for tok in tokens:
         op = _OPERATORS.get(tok.lower())
         if tok == "(" and expect_operand:
             depth += 1
@@ -62,12 +76,14 @@ def _tag_expression(raw: str, lookup: dict[str, str]) -> str | None:
             expect_operand = False
         else:
             break
+        used += 1
+    complete = used == len(tokens) and depth == 0 and not expect_operand
     while parts and (parts[-1] in ("AND", "OR", "WITH", "(")):
         if parts.pop() == "(":
             depth -= 1
     parts.extend(")" * depth)
     text = " ".join(parts).replace("( ", "(").replace(" )", ")")
-    return text or None
+    return text or None, complete
 
 
 def _line_starts(text: str) -> np.ndarray:

@@ -7,13 +7,11 @@ license database lists them as ignorable) are dropped.
 from __future__ import annotations
 
 import posixpath
-from functools import lru_cache
 
 from creditline.core import manifest, spdx
 from creditline.core.copyright import detect_copyrights
 from creditline.core.detect import detect_licenses
 from creditline.core.licindex import LicenseIndex
-from creditline.errors import ExpressionError
 from creditline.model import CopyrightNotice, Document, FileResult, LicenseDetection
 
 
@@ -50,24 +48,12 @@ def copyrights_of(text: str, detections: tuple[LicenseDetection, ...], index: Li
 def _choices_absorb(expressions: list[str]) -> list[str]:
     """Drop expressions that are one of the alternatives of a choice stated in the same file
     (``MIT OR Apache-2.0`` followed by the MIT and Apache texts is the choice, not all three)."""
-    choices = []
-    for expr in expressions:
-        try:
-            if " OR " in expr:
-                choices.append(set(spdx.license_ids(expr)))
-        except ExpressionError:
-            continue
+    choices = [set(spdx.split_ids(e)) for e in expressions if " OR " in e]
     if not choices:
         return expressions
 
     def absorbed(expr: str) -> bool:
-        if " OR " in expr:
-            return False
-        try:
-            ids = set(spdx.license_ids(expr))
-        except ExpressionError:
-            return False
-        return any(ids <= c for c in choices)
+        return " OR " not in expr and any(set(spdx.split_ids(expr)) <= c for c in choices)
 
     return [e for e in expressions if not absorbed(e)]
 
@@ -75,16 +61,7 @@ def _choices_absorb(expressions: list[str]) -> list[str]:
 def file_license(detections: tuple[LicenseDetection, ...]) -> str | None:
     """The file's own license: its detections' expressions joined with AND, without duplicates;
     the alternatives of a stated choice are part of the choice."""
-    return _combined(tuple(dict.fromkeys(d.expression for d in detections)))
-
-
-@lru_cache(maxsize=8192)
-def _combined(unique: tuple[str, ...]) -> str | None:
-    expressions = _choices_absorb(list(unique))
-    try:
-        return spdx.combine(expressions)
-    except ExpressionError:  # detections always parse; this guards unusual ids from the database
-        return " AND ".join(f"({e})" if " " in e else e for e in expressions) or None
+    return spdx.join_canonical(_choices_absorb(list(dict.fromkeys(d.expression for d in detections))))
 
 
 def scan_document(doc: Document, index: LicenseIndex, *, copyrights: bool = True) -> FileResult:

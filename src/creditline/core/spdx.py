@@ -301,6 +301,26 @@ def combine(expressions: Iterable[str], op: str = "AND") -> str | None:
     return _render(_join(kind, trees))
 
 
+OPERATORS_ALL = frozenset({"AND", "OR", "WITH"})
+_ID_TOKEN = re.compile(r"[^\s()]+")
+
+
+def split_ids(expr: str) -> tuple[str, ...]:
+    """Ids and exceptions of an expression already in canonical form (as creditline's own
+    detections are), in order, once each, without parsing: for hot paths. Use
+    :func:`license_ids` for expressions from users."""
+    return tuple(dict.fromkeys(t for t in _ID_TOKEN.findall(expr) if t.upper() not in OPERATORS_ALL))
+
+
+def join_canonical(expressions: Iterable[str]) -> str | None:
+    """Join canonical expressions with AND (AND-only operands flattened, choices kept in
+    parentheses), without duplicates and without parsing."""
+    unique = list(dict.fromkeys(e for e in expressions if e))
+    if len(unique) <= 1:
+        return unique[0] if unique else None
+    return " AND ".join(f"({e})" if " OR " in e else e for e in unique)
+
+
 def license_ids(expr: str) -> tuple[str, ...]:
     """Every license id and exception id of ``expr``, in order of appearance, once each."""
     ids: dict[str, None] = {}

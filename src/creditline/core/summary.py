@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 from creditline.core import spdx
-from creditline.errors import ExpressionError
 from creditline.model import Clarity, FileResult, Obligations, RootSummary
 
 COPYLEFT = ("strong copyleft", "network copyleft", "weak copyleft")
@@ -47,17 +46,12 @@ def _ids(expression: str | None) -> set[str]:
 
 
 def _license_ids(expression: str | None) -> tuple[str, ...]:
-    if not expression:
-        return ()
-    try:
-        return spdx.license_ids(expression)
-    except ExpressionError:  # a malformed declaration must not sink the summary
-        return ()
+    """Ids of a canonical expression (detections and resolved declarations are canonical)."""
+    return spdx.split_ids(expression) if expression else ()
 
 
 def _combine(expressions: Iterable[str | None]) -> str | None:
-    valid = [e for e in expressions if e and _license_ids(e)]
-    return spdx.combine(valid)
+    return spdx.join_canonical(e for e in expressions if e)
 
 
 def _is_unknown(license_id: str) -> bool:

@@ -22,7 +22,6 @@ import numpy as np
 from creditline.core.licenses import LicenseInfo
 from creditline.core.licindex import FORMAT_VERSION, LicenseIndex, build_index
 from creditline.errors import KnowledgeError
-from creditline.kb.licensedb import database_version, iter_licenses, iter_rules
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +36,24 @@ def cache_root() -> Path:
     return Path(base) / "creditline"
 
 
+def database_version() -> str:
+    from importlib.metadata import version  # deferred: importlib.metadata costs ~50 ms to import
+
+    return version("licensedcode-data")
+
+
 def index_dir() -> Path:
-    return cache_root() / f"license-index-v{FORMAT_VERSION}-db{database_version()}"
+    return cache_root() / f"license-index-v{FORMAT_VERSION}-db{_database_tag()}"
+
+
+def _database_tag() -> str:
+    """The installed licensedcode-data version, read from its dist-info folder name (cheap)."""
+    import licensedcode
+
+    for base in licensedcode.__path__:
+        for info in Path(base).parent.glob("licensedcode_data-*.dist-info"):
+            return info.name.removeprefix("licensedcode_data-").removesuffix(".dist-info")
+    return database_version()
 
 
 def _license_record(lic: LicenseInfo) -> dict[str, object]:
@@ -95,6 +110,8 @@ def load_index_dir(path: Path) -> LicenseIndex:
 
 
 def build_fresh() -> LicenseIndex:
+    from creditline.kb.licensedb import iter_licenses, iter_rules  # YAML parsing only when building
+
     log.info("building the license index from licensedcode-data %s", database_version())
     return build_index(iter_rules(), iter_licenses())
 

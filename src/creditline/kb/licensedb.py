@@ -46,12 +46,6 @@ def data_dir() -> Path:
     raise KnowledgeError("licensedcode-data has no data/licenses and data/rules folders")
 
 
-def database_version() -> str:
-    from importlib.metadata import version
-
-    return version("licensedcode-data")
-
-
 def parse_frontmatter(text: str, origin: str = "") -> tuple[dict[str, Any], str]:
     """Split ``---\\nYAML\\n---\\nbody`` into (metadata, body)."""
     if not text.startswith("---"):

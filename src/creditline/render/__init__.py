@@ -1,27 +1,31 @@
-"""Pure renderers: model values in, ``str`` out, registered by format name."""
+"""Pure renderers: model values in, ``str`` out, registered by format name.
+
+Renderer modules are imported when first used, so a JSON run never loads rich.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
-from creditline.render import json as _json
-from creditline.render import markdown as _markdown
-from creditline.render import text as _text
-
-SCAN_FORMATS: dict[str, Callable[..., str]] = {
-    "json": _json.scan_json,
-    "table": _text.scan_table,
-    "markdown": _markdown.scan_markdown,
+_RENDERERS: dict[str, dict[str, tuple[str, str]]] = {
+    "scan": {
+        "json": ("json", "scan_json"),
+        "table": ("text", "scan_table"),
+        "markdown": ("markdown", "scan_markdown"),
+    },
+    "explain": {
+        "json": ("json", "obligations_json"),
+        "table": ("text", "obligations_table"),
+        "markdown": ("markdown", "obligations_markdown"),
+    },
 }
 
-EXPLAIN_FORMATS: dict[str, Callable[..., str]] = {
-    "json": _json.obligations_json,
-    "table": _text.obligations_table,
-    "markdown": _markdown.obligations_markdown,
-}
+
+def formats(kind: str) -> tuple[str, ...]:
+    return tuple(_RENDERERS[kind])
 
 
 def render(kind: str, fmt: str, value: Any, **options: Any) -> str:
-    table = {"scan": SCAN_FORMATS, "explain": EXPLAIN_FORMATS}[kind]
-    return table[fmt](value, **options)
+    module, name = _RENDERERS[kind][fmt]
+    return getattr(import_module(f"creditline.render.{module}"), name)(value, **options)  # type: ignore[no-any-return]

@@ -23,8 +23,13 @@ def scan_document(report: ScanReport, *, summary_only: bool = False) -> dict[str
     return out
 
 
-def scan_json(report: ScanReport, *, summary_only: bool = False, **_: Any) -> str:
-    return json.dumps(scan_document(report, summary_only=summary_only), indent=2, ensure_ascii=False) + "\n"
+def scan_json(report: ScanReport, *, summary_only: bool = False, pretty: bool = False, **_: Any) -> str:
+    """The scan document; compact unless ``pretty`` (indented output is several times slower
+    to produce for big scans: Python's json only has a C encoder for compact output)."""
+    doc = scan_document(report, summary_only=summary_only)
+    if pretty:
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def obligations_json(obligations: Sequence[Obligations], **_: Any) -> str:
