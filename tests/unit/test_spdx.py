@@ -223,3 +223,25 @@ class TestScancodeToSpdx:
         with pytest.raises(ExpressionError) as info:
             spdx.scancode_to_spdx("mit AND (", self.KEYS)
         assert info.value.position == 8
+
+
+class TestJoinCanonical:
+    @pytest.mark.parametrize(("parts", "expected"), [
+        (["MIT"], "MIT"),
+        ([], None),
+        (["MIT", "MIT"], "MIT"),
+        (["(MIT OR Apache-2.0)", "MIT OR Apache-2.0"], "MIT OR Apache-2.0"),
+        (["MIT OR Apache-2.0", "ISC"], "(MIT OR Apache-2.0) AND ISC"),
+        (["(MIT OR Apache-2.0) AND ISC", "Zlib"], "(MIT OR Apache-2.0) AND ISC AND Zlib"),
+        (["GPL-2.0-only WITH Linux-syscall-note", "MIT"], "GPL-2.0-only WITH Linux-syscall-note AND MIT"),
+    ], ids=["one", "none", "dup", "wrapped-dup", "choice-and", "nested-and", "with"])
+    def test_join(self, parts: list[str], expected: str | None) -> None:
+        from creditline.core.spdx import join_canonical
+
+        assert join_canonical(parts) == expected
+
+    def test_split_ids(self) -> None:
+        from creditline.core.spdx import split_ids
+
+        assert split_ids("(MIT OR Apache-2.0) AND GPL-2.0-only WITH Classpath-exception-2.0 AND MIT") == (
+            "MIT", "Apache-2.0", "GPL-2.0-only", "Classpath-exception-2.0")

@@ -29,7 +29,7 @@ import numpy as np
 from creditline.core.licenses import LicenseInfo, RuleInfo
 from creditline.core.lictokens import QueryVocab, query_vocab, rule_tokens
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 HASH_SEED = 20261125
 P = np.uint64(0x9E3779B97F4A7C15)
 P_INV = np.uint64(pow(int(P), -1, 2**64))

@@ -312,13 +312,36 @@ def split_ids(expr: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in _ID_TOKEN.findall(expr) if t.upper() not in OPERATORS_ALL))
 
 
+def _unwrap(expr: str) -> str:
+    """``(A OR B)`` -> ``A OR B`` when the parentheses enclose the whole expression."""
+    expr = expr.strip()
+    while expr.startswith("(") and expr.endswith(")"):
+        depth = 0
+        for i, ch in enumerate(expr):
+            depth += ch == "("
+            depth -= ch == ")"
+            if depth == 0 and i < len(expr) - 1:
+                return expr
+        expr = expr[1:-1].strip()
+    return expr
+
+
 def join_canonical(expressions: Iterable[str]) -> str | None:
     """Join canonical expressions with AND (AND-only operands flattened, choices kept in
     parentheses), without duplicates and without parsing."""
-    unique = list(dict.fromkeys(e for e in expressions if e))
+    unique = list(dict.fromkeys(_unwrap(e) for e in expressions if e))
     if len(unique) <= 1:
         return unique[0] if unique else None
-    return " AND ".join(f"({e})" if " OR " in e else e for e in unique)
+    return " AND ".join(f"({e})" if _has_top_level_or(e) else e for e in unique)
+
+
+def _has_top_level_or(expr: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(expr):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and expr.startswith(" OR ", i):
+            return True
+    return False
 
 
 def license_ids(expr: str) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ text. Deprecated licenses and rules are left out.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,21 +73,51 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
     return parse_frontmatter(path.read_text(encoding="utf-8"), str(path))
 
 
+def newer_spdx_keys() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """ScanCode key -> (SPDX id, other SPDX ids) from the LicenseDB index that
+    ``license-expression`` ships: it is newer than licensedcode-data and knows SPDX ids given
+    since (``mit-taylor-variant`` is now ``pkgconf``). Empty when it cannot be read."""
+    import license_expression
+
+    path = Path(license_expression.__file__).parent / "data" / "scancode-licensedb-index.json"
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        log.warning("cannot read %s (%s); using licensedcode-data's SPDX ids only", path, err)
+        return {}
+    return {
+        e["license_key"]: (e["spdx_license_key"], tuple(e.get("other_spdx_license_keys") or ()))
+        for e in entries if e.get("spdx_license_key") and not e.get("is_deprecated")
+    }
+
+
+def _spdx_ids(key: str, meta: dict[str, Any], newer: dict[str, tuple[str, tuple[str, ...]]]) -> tuple[str, tuple[str, ...]]:
+    """The license's SPDX id (the newer index wins) and its aliases (old ids kept as aliases)."""
+    old = meta.get("spdx_license_key") or f"LicenseRef-scancode-{key}"
+    others = _tuple(meta.get("other_spdx_license_keys"))
+    if key not in newer or newer[key][0] == old:
+        return old, others
+    spdx, newer_others = newer[key]
+    return spdx, tuple(dict.fromkeys((old, *others, *newer_others)))
+
+
 def iter_licenses(root: Path | None = None) -> Iterator[LicenseInfo]:
     root = root or data_dir()
+    newer = newer_spdx_keys()
     for path in sorted((root / "licenses").glob("*.LICENSE")):
         meta, body = _read(path)
         if meta.get("is_deprecated"):
             continue
         key = meta["key"]
+        spdx, other_spdx = _spdx_ids(key, meta, newer)
         yield LicenseInfo(
             key=key,
-            spdx=meta.get("spdx_license_key") or f"LicenseRef-scancode-{key}",
+            spdx=spdx,
             name=meta.get("name", key),
             short_name=meta.get("short_name", key),
             category=meta.get("category", "Unstated License"),
             text=body,
-            other_spdx=_tuple(meta.get("other_spdx_license_keys")),
+            other_spdx=other_spdx,
             is_exception=bool(meta.get("is_exception")),
             is_unknown=bool(meta.get("is_unknown")),
             is_generic=bool(meta.get("is_generic")),
