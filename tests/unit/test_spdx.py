@@ -245,3 +245,9 @@ class TestJoinCanonical:
 
         assert split_ids("(MIT OR Apache-2.0) AND GPL-2.0-only WITH Classpath-exception-2.0 AND MIT") == (
             "MIT", "Apache-2.0", "GPL-2.0-only", "Classpath-exception-2.0")
+
+    def test_join_flattens_and(self) -> None:
+        from creditline.core.spdx import join_canonical
+
+        assert join_canonical(["MIT AND BSD-3-Clause", "BSD-3-Clause", "(MIT OR X) AND Zlib"]) == (
+            "MIT AND BSD-3-Clause AND (MIT OR X) AND Zlib")

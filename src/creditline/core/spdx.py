@@ -329,19 +329,30 @@ def _unwrap(expr: str) -> str:
 def join_canonical(expressions: Iterable[str]) -> str | None:
     """Join canonical expressions with AND (AND-only operands flattened, choices kept in
     parentheses), without duplicates and without parsing."""
-    unique = list(dict.fromkeys(_unwrap(e) for e in expressions if e))
+    unique = list(dict.fromkeys(part for e in expressions if e for part in _conjuncts(_unwrap(e))))
     if len(unique) <= 1:
         return unique[0] if unique else None
-    return " AND ".join(f"({e})" if _has_top_level_or(e) else e for e in unique)
+    return " AND ".join(f"({e})" if _top_level_split(e, " OR ") != [e] else e for e in unique)
 
 
-def _has_top_level_or(expr: str) -> bool:
-    depth = 0
-    for i, ch in enumerate(expr):
+def _conjuncts(expr: str) -> list[str]:
+    """The operands of a top-level AND (the expression itself when it is not one)."""
+    return [_unwrap(p) for p in _top_level_split(expr, " AND ")]
+
+
+def _top_level_split(expr: str, op: str) -> list[str]:
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(expr):
+        ch = expr[i]
         depth += (ch == "(") - (ch == ")")
-        if depth == 0 and expr.startswith(" OR ", i):
-            return True
-    return False
+        if depth == 0 and expr.startswith(op, i):
+            parts.append(expr[start:i])
+            i += len(op)
+            start = i
+            continue
+        i += 1
+    parts.append(expr[start:])
+    return parts
 
 
 def license_ids(expr: str) -> tuple[str, ...]:

@@ -25,13 +25,20 @@ def _depth(path: str) -> int:
     return path.count("/") - path.count("!/")
 
 
+def _top_dir(path: str) -> str:
+    return path.replace("!/", "/").split("/", 1)[0]
+
+
 def key_files(files: Sequence[FileResult]) -> list[FileResult]:
-    """The shallowest legal files and manifests of a root."""
+    """The legal files and manifests that declare the root's license: those at the root itself
+    or, when there are none, those of its single top-level folder (an unpacked ``pkg-1.0/``).
+    A root holding several packages (site-packages, node_modules) declares nothing itself."""
     keys = [f for f in files if f.is_legal or f.is_manifest]
-    if not keys:
-        return []
-    top = min(_depth(f.path) for f in keys)
-    return [f for f in keys if _depth(f.path) == top]
+    at_root = [f for f in keys if _depth(f.path) == 0]
+    if at_root:
+        return at_root
+    one_down = [f for f in keys if _depth(f.path) == 1]
+    return one_down if len({_top_dir(f.path) for f in one_down}) == 1 else []
 
 
 def declared_license(keys: Sequence[FileResult], resolve: Callable[[str], str | None]) -> str | None:

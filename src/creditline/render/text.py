@@ -48,7 +48,7 @@ def _summary_table(summary: RootSummary) -> Table:
     table = Table(title=f"Summary: {summary.root}", show_header=False)
     table.add_column("key", style="bold")
     table.add_column("value", overflow="fold")
-    table.add_row("declared license", summary.declared_license or "none found")
+    table.add_row("declared license", summary.declared_license or "none declared at this root")
     table.add_row("declared in", ", ".join(summary.declared_from) or "-")
     table.add_row("files", f"{c.files} ({c.with_license} with a license, {c.with_copyright} with a copyright)")
     table.add_row("clarity score", f"{c.score}/100; {c.agreeing} files agree with the declared license, "
@@ -59,13 +59,21 @@ def _summary_table(summary: RootSummary) -> Table:
     return table
 
 
+SKIPPED_SHOWN = 10
+
+
 def _skipped_table(report: ScanReport) -> Table:
-    table = Table(title=f"Skipped ({len(report.skipped)})")
-    table.add_column("path", overflow="fold")
+    """Skipped items by code, with the first few of each (all of them are in the JSON)."""
+    by_code: dict[str, list[str]] = {}
+    for s in report.skipped:
+        by_code.setdefault(s.code, []).append(s.path)
+    table = Table(title=f"Skipped ({len(report.skipped)}; every entry is in --format json)")
     table.add_column("code")
-    table.add_column("detail", overflow="fold")
-    for s in report.skipped[:50]:
-        table.add_row(s.path, s.code, s.detail)
+    table.add_column("count", justify="right")
+    table.add_column("examples", overflow="fold")
+    for code, paths in sorted(by_code.items(), key=lambda kv: -len(kv[1])):
+        more = f" … and {len(paths) - SKIPPED_SHOWN} more" if len(paths) > SKIPPED_SHOWN else ""
+        table.add_row(code, str(len(paths)), ", ".join(paths[:SKIPPED_SHOWN]) + more)
     return table
 
 
