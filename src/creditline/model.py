@@ -183,3 +183,37 @@ class ScanReport(_Dict):
     @property
     def has_findings(self) -> bool:
         return any(f.license for f in self.files)
+
+
+# --- catalog and trace (issue: catalog and `creditline trace`) ---------------------------------
+
+CATALOG_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Work(_Dict):
+    """A catalogued work: one file or dataset row after detection.
+
+    ``id`` is assigned by the catalog (0 before it is added). ``path`` is relative to the
+    indexed root; ``license`` the file's SPDX expression (detected, or declared when detection
+    found none); ``declared_license`` what metadata (``--meta``, REUSE, package) says, and
+    ``license_agrees`` whether the two agree (None when either is missing). ``kind`` is
+    ``code`` or ``prose``; ``language`` the lexer used for code.
+    """
+
+    path: str
+    sha1: str
+    size: int = 0
+    id: int = 0
+    root: str = ""
+    license: str | None = None
+    declared_license: str | None = None
+    license_agrees: bool | None = None
+    copyrights: tuple[str, ...] = ()
+    holders: tuple[str, ...] = ()
+    title: str | None = None
+    author: str | None = None
+    source_url: str | None = None
+    kind: str = "prose"
+    language: str | None = None
+    tokens: int = 0
