@@ -1,0 +1,91 @@
+"""Fingerprints: k-gram hashes selected by winnowing (Schleimer, Wilkerson & Aiken, SIGMOD 2003).
+
+k-gram hash (stable, documented): for token hashes ``t`` (uint64, from
+:mod:`creditline.core.normalize`), the k-gram starting at token ``i`` hashes to the polynomial
+
+    H(i) = sum(t[i + j] * P**(k - 1 - j) for j in range(k))   modulo 2**64,
+
+with ``P = 0x9E3779B97F4A7C15``, the same hash family as the license index
+(:func:`creditline.core.licindex.prefix_hashes`): one pass of prefix sums gives every k-gram
+hash at once, so there is no Python loop over tokens. The token hashes are seeded
+(``normalize.TOKEN_SEED``), so the k-gram hashes are too; a snapshot test pins both.
+
+Winnowing: of every window of ``WINDOW`` consecutive k-gram hashes the minimum is selected (the
+rightmost one on ties, as in the paper); a k-gram selected by several windows is kept once.
+
+Guarantee: two texts sharing a run of at least ``t = K + WINDOW - 1`` consecutive tokens share
+at least one selected fingerprint. Such a run holds ``WINDOW`` consecutive k-grams, that is one
+whole window with identical hashes in both texts, and each text selects that window's minimum.
+Runs shorter than ``K`` tokens are never found (the noise threshold).
+
+Why ``K = 12`` and ``WINDOW = 9`` (``t = 20``): twenty tokens are a long sentence of prose or two
+to three lines of code, the shortest copy we promise to find. Twelve words in a row rarely
+recur in independent prose (idioms and stock phrases are shorter), and twelve code tokens are
+about one statement, so shorter matches would mostly be idiom. The expected density is
+``2 / (WINDOW + 1) = 0.2`` fingerprints per token, about 3.2 bytes per token as 16-byte
+(hash, position) postings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from numpy.lib.stride_tricks import sliding_window_view
+
+from creditline.core.licindex import prefix_hashes, window_hashes
+
+FINGERPRINT_VERSION = 1
+K = 12  # k-gram length in tokens: the noise threshold
+WINDOW = 9  # winnowing window in k-grams
+GUARANTEE = K + WINDOW - 1  # any shared run this long is found
+
+
+@dataclass(frozen=True, eq=False)
+class Fingerprints:
+    """Selected k-gram hashes of one token stream and where each k-gram starts."""
+
+    hashes: np.ndarray  # uint64, selected k-gram hashes
+    positions: np.ndarray  # int64 token index of each selected k-gram's first token
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+
+def kgram_hashes(tokens: np.ndarray, k: int = K) -> np.ndarray:
+    """The polynomial hash of every run of ``k`` consecutive tokens (``len(tokens) - k + 1`` of them)."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    count = len(tokens) - k + 1
+    if count <= 0:
+        return np.empty(0, dtype=np.uint64)
+    s, pw = prefix_hashes(np.asarray(tokens, dtype=np.uint64))
+    return window_hashes(s, pw, np.arange(count, dtype=np.int64), k)
+
+
+def winnow(hashes: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """Indices (ascending, distinct) of the k-grams that winnowing selects from ``hashes``.
+
+    Each window of ``window`` consecutive hashes selects its rightmost minimum; fewer hashes than
+    a window select the rightmost minimum of all of them. Selected indices never decrease from
+    one window to the next, so duplicates are adjacent and dropped without sorting.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    n = len(hashes)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    width = min(window, n)
+    reversed_windows = sliding_window_view(hashes, width)[:, ::-1]
+    picks = np.arange(n - width + 1, dtype=np.int64) + (width - 1 - reversed_windows.argmin(axis=1))
+    keep = np.ones(len(picks), dtype=bool)
+    keep[1:] = picks[1:] != picks[:-1]
+    return picks[keep]
+
+
+def fingerprint(tokens: np.ndarray, k: int = K, window: int = WINDOW) -> Fingerprints:
+    """Winnowed k-gram fingerprints of a token-hash stream (e.g. ``TokenStream.exact``)."""
+    hashes = kgram_hashes(tokens, k)
+    picks = winnow(hashes, window)
+    return Fingerprints(hashes[picks], picks)

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from creditline.core.fingerprint import (
+    FINGERPRINT_VERSION,
+    GUARANTEE,
+    WINDOW,
+    K,
+    Fingerprints,
+    fingerprint,
+    kgram_hashes,
+    winnow,
+)
+from creditline.core.normalize import prose_tokens
+
+P = 0x9E3779B97F4A7C15
+PAPER_HASHES = [77, 74, 42, 17, 98, 50, 17, 98, 8, 88, 67, 39, 77, 74, 42, 17, 98]
+
+
+def u64(values: list[int]) -> np.ndarray:
+    return np.asarray(values, dtype=np.uint64)
+
+
+def reference_kgrams(tokens: list[int], k: int) -> list[int]:
+    """The documented polynomial, in Python integers."""
+    return [sum(t * pow(P, k - 1 - j, 2**64) for j, t in enumerate(tokens[i : i + k])) % 2**64
+            for i in range(len(tokens) - k + 1)]  # fmt: skip
+
+
+def reference_winnow(hashes: list[int], window: int) -> list[int]:
+    """Rightmost minimum of every window, one loop per window."""
+    if not hashes:
+        return []
+    width = min(window, len(hashes))
+    picks = set()
+    for i in range(len(hashes) - width + 1):
+        block = hashes[i : i + width]
+        low = min(block)
+        picks.add(i + max(j for j, h in enumerate(block) if h == low))
+    return sorted(picks)
+
+
+class TestConstants:
+    def test_guarantee_threshold(self) -> None:
+        assert (FINGERPRINT_VERSION, K, WINDOW, GUARANTEE) == (1, 12, 9, K + WINDOW - 1)
+
+
+class TestKgramHashes:
+    def test_snapshot(self) -> None:
+        """Stored in catalogs: a change needs a new FINGERPRINT_VERSION."""
+        got = kgram_hashes(u64([1, 2, 3, 4, 5]), 3)
+        assert got.dtype == np.uint64
+        assert got.tolist() == [1995974887614534118, 11037979029615421365, 1633239097906756996]
+
+    def test_snapshot_through_prose(self) -> None:
+        tokens = prose_tokens("The quick brown fox").exact
+        assert kgram_hashes(tokens, 2).tolist() == [11610362318197132496, 9352260155331623160, 18233314576122904027]
+
+    @given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=40), st.integers(min_value=1, max_value=8))
+    def test_matches_documented_polynomial(self, tokens: list[int], k: int) -> None:
+        assert kgram_hashes(u64(tokens), k).tolist() == reference_kgrams(tokens, k)
+
+    def test_same_kgram_same_hash_anywhere(self) -> None:
+        got = kgram_hashes(u64([9, 1, 2, 3, 7, 7, 1, 2, 3]), 3)
+        assert got[1] == got[6] and got[0] != got[1]
+
+    def test_short_and_empty_inputs(self) -> None:
+        assert kgram_hashes(u64([1, 2]), 3).tolist() == []
+        assert kgram_hashes(u64([]), 3).dtype == np.uint64
+        assert kgram_hashes(u64([5, 6, 7]), 3).tolist() == reference_kgrams([5, 6, 7], 3)
+
+    def test_k_must_be_positive(self) -> None:
+        with pytest.raises(ValueError):
+            kgram_hashes(u64([1, 2, 3]), 0)
+
+
+class TestWinnow:
+    def test_paper_example(self) -> None:
+        """Schleimer et al. 2003, fig. 2: windows of 4 over these hashes select 17 17 8 39 17."""
+        picks = winnow(u64(PAPER_HASHES), 4)
+        assert picks.tolist() == [3, 6, 8, 11, 15]
+        assert [PAPER_HASHES[i] for i in picks] == [17, 17, 8, 39, 17]
+
+    def test_ties_take_the_rightmost_minimum(self) -> None:
+        assert winnow(u64([5, 1, 1, 5]), 3).tolist() == [2]
+        assert winnow(u64([4, 4, 4, 4, 4]), 3).tolist() == [2, 3, 4]
+
+    def test_empty_and_short_inputs(self) -> None:
+        assert winnow(u64([]), 4).tolist() == [] and winnow(u64([]), 4).dtype == np.int64
+        assert winnow(u64([7]), 4).tolist() == [0]
+        assert winnow(u64([3, 1, 2]), 4).tolist() == [1]
+        assert winnow(u64([1, 3, 1]), 4).tolist() == [2]
+
+    def test_window_of_one_selects_everything(self) -> None:
+        assert winnow(u64([3, 1, 2]), 1).tolist() == [0, 1, 2]
+
+    def test_window_must_be_positive(self) -> None:
+        with pytest.raises(ValueError):
+            winnow(u64([1]), 0)
+
+    @given(st.lists(st.integers(min_value=0, max_value=6), max_size=60), st.integers(min_value=1, max_value=10))
+    def test_matches_reference_with_many_ties(self, hashes: list[int], window: int) -> None:
+        assert winnow(u64(hashes), window).tolist() == reference_winnow(hashes, window)
+
+    @given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), min_size=1, max_size=80),
+           st.integers(min_value=1, max_value=12))  # fmt: skip
+    def test_every_window_holds_a_selected_minimum(self, hashes: list[int], window: int) -> None:
+        picks = winnow(u64(hashes), window)
+        assert np.all(np.diff(picks) > 0)
+        chosen = set(picks.tolist())
+        for i in range(max(len(hashes) - window + 1, 1)):
+            block = range(i, min(i + window, len(hashes)))
+            assert any(j in chosen and hashes[j] == min(hashes[b] for b in block) for j in block)
+
+    def test_density_on_random_data(self) -> None:
+        hashes = np.random.default_rng(42).integers(0, 2**63, size=200_000, dtype=np.int64).astype(np.uint64)
+        for window in (4, WINDOW, 20):
+            density = len(winnow(hashes, window)) / len(hashes)
+            assert density == pytest.approx(2 / (window + 1), rel=0.05)
+
+
+def embed(rng: np.random.Generator, run: np.ndarray, before: int, after: int, alphabet: int) -> np.ndarray:
+    return np.concatenate([rng.integers(0, alphabet, before), run, rng.integers(0, alphabet, after)]).astype(np.uint64)
+
+
+class TestFingerprint:
+    def test_selected_hashes_and_positions(self) -> None:
+        tokens = u64(list(range(100, 140)))
+        fp = fingerprint(tokens, k=3, window=4)
+        assert isinstance(fp, Fingerprints) and fp.positions.dtype == np.int64 and fp.hashes.dtype == np.uint64
+        assert fp.hashes.tolist() == kgram_hashes(tokens, 3)[fp.positions].tolist()
+        assert fp.positions.tolist() == winnow(kgram_hashes(tokens, 3), 4).tolist()
+
+    def test_too_few_tokens(self) -> None:
+        assert len(fingerprint(u64(list(range(K - 1))))) == 0
+        assert len(fingerprint(u64(list(range(K))))) == 1
+
+    @settings(max_examples=200)
+    @given(
+        seed=st.integers(min_value=0, max_value=2**32 - 1),
+        before=st.tuples(st.integers(0, 60), st.integers(0, 60)),
+        after=st.tuples(st.integers(0, 60), st.integers(0, 60)),
+        extra=st.integers(0, 10),
+        alphabet=st.sampled_from([2, 5, 2**63]),
+        shape=st.sampled_from([(K, WINDOW), (1, 1), (2, 3), (3, 1), (4, 5)]),
+    )
+    def test_shared_run_of_guarantee_length_is_found(
+        self, seed: int, before: tuple[int, int], after: tuple[int, int], extra: int, alphabet: int,
+        shape: tuple[int, int],
+    ) -> None:  # fmt: skip
+        k, window = shape
+        rng = np.random.default_rng(seed)
+        run = rng.integers(0, alphabet, k + window - 1 + extra)
+        a = fingerprint(embed(rng, run, before[0], after[0], alphabet), k, window)
+        b = fingerprint(embed(rng, run, before[1], after[1], alphabet), k, window)
+        assert np.intersect1d(a.hashes, b.hashes).size > 0
+
+    def test_copied_prose_is_found_despite_reformatting(self) -> None:
+        passage = ("Permission is hereby granted, free of charge, to any person obtaining a copy of this "
+                   "software and associated documentation files")  # fmt: skip
+        source = "Preface words here. " + passage + " and more original text follows at the end."
+        output = "The model wrote:\n" + passage.upper().replace(" ", "\n  ") + "\nThat is all."
+        a, b = fingerprint(prose_tokens(source).exact), fingerprint(prose_tokens(output).exact)
+        assert len(prose_tokens(passage)) >= GUARANTEE
+        assert np.intersect1d(a.hashes, b.hashes).size > 0

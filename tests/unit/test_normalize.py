@@ -1,0 +1,249 @@
+from __future__ import annotations
+
+import unicodedata
+
+from importlib.metadata import version
+
+import numpy as np
+import pytest
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from creditline.core.normalize import (
+    LANGUAGES,
+    PLACEHOLDER_STRING,
+    TOKEN_SEED,
+    code_tokens,
+    guess_language,
+    normalize_word,
+    prose_tokens,
+    prose_words,
+    token_hash,
+    tokenize,
+    word_hash,
+)
+
+ASCII_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=8)
+LATIN_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789éüßøçñ", min_size=1, max_size=8)
+GAP = st.text(alphabet=" \t\n\r.,;:!?()\"'-\u00a0\u2014", min_size=1, max_size=4)
+
+
+def surface(text: str) -> list[str]:
+    stream = prose_tokens(text)
+    return [text[s:e] for s, e in zip(stream.starts.tolist(), stream.ends.tolist())]
+
+
+class TestGuessLanguage:
+    @pytest.mark.parametrize(
+        ("path", "language"),
+        [("a/b.py", "python"), ("x.JS", "javascript"), ("x.jsx", "javascript"), ("x.mjs", "javascript"),
+         ("x.ts", "typescript"), ("x.tsx", "tsx"), ("X.java", "java"), ("x.c", "c"), ("x.h", "c"),
+         ("x.cc", "cpp"), ("x.cpp", "cpp"), ("x.hpp", "cpp"), ("x.cs", "csharp"), ("x.go", "go"),
+         ("x.rs", "rust"), ("x.rb", "ruby"), ("x.php", "php"), ("x.sh", "bash"), ("x.bash", "bash"),
+         ("dir.d\\win.py", "python"), ("README.md", None), ("notes.txt", None), ("LICENSE", None), (None, None)],
+        ids=lambda v: str(v),
+    )  # fmt: skip
+    def test_by_extension(self, path: str | None, language: str | None) -> None:
+        assert guess_language(path, "x = 1\n") == language
+
+    @pytest.mark.parametrize(
+        ("first_line", "language"),
+        [("#!/usr/bin/env python3", "python"), ("#!/bin/bash", "bash"), ("#!/bin/sh -e", "bash"),
+         ("#!/usr/bin/env node", "javascript"), ("#!/usr/bin/perl", None), ("# not a shebang", None)],
+        ids=lambda v: str(v),
+    )  # fmt: skip
+    def test_by_shebang_without_extension(self, first_line: str, language: str | None) -> None:
+        assert guess_language("bin/tool", first_line + "\nbody\n") == language
+
+    def test_extension_wins_over_shebang(self) -> None:
+        assert guess_language("notes.txt", "#!/bin/bash\n") is None
+
+
+class TestProseTokens:
+    def test_words_and_offsets(self) -> None:
+        text = "Hello,  WORLD!\nIt's 2024 — café_bar"
+        assert surface(text) == ["Hello", "WORLD", "It", "s", "2024", "café", "bar"]
+        assert prose_tokens(text).kind == "prose" and prose_tokens(text).renamed is None
+
+    def test_empty_and_punctuation_only(self) -> None:
+        for text in ("", "  \n", "--- !!! ___"):
+            stream = prose_tokens(text)
+            assert len(stream) == 0 and stream.exact.dtype == np.uint64 and stream.starts.dtype == np.int64
+
+    def test_case_and_compatibility_forms_fold(self) -> None:
+        assert prose_tokens("Straße ﬁne ＡＢＣ").exact.tolist() == prose_tokens("STRASSE fine abc").exact.tolist()
+
+    def test_combining_marks_stay_in_the_word(self) -> None:
+        decomposed = "cafe\u0301 noir"
+        assert surface(decomposed) == ["cafe\u0301", "noir"]
+        assert prose_tokens(decomposed).exact.tolist() == prose_tokens("café noir").exact.tolist()
+
+    def test_repeated_words_hash_alike(self) -> None:
+        exact = prose_tokens("the cat and The dog and THE end").exact
+        assert exact[0] == exact[3] == exact[6] and exact[2] == exact[5] and exact[1] != exact[4]
+
+    @given(st.text(max_size=300))
+    def test_offsets_point_at_their_normalised_tokens(self, text: str) -> None:
+        stream = prose_tokens(text)
+        pieces = [text[s:e] for s, e in zip(stream.starts.tolist(), stream.ends.tolist())]
+        assert all(c.isalnum() or unicodedata.category(c).startswith("M") for p in pieces for c in p)
+        assert stream.exact.tolist() == [token_hash(normalize_word(p).encode("utf-8", "surrogatepass")) for p in pieces]
+        assert np.all(stream.starts[1:] >= stream.ends[:-1])
+
+    @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=300))
+    def test_ascii_fast_path_agrees_with_unicode_path(self, text: str) -> None:
+        fast = prose_words(text)
+        slow = prose_words(text + "\u00a0")  # a non-ASCII separator takes the general path
+        assert fast[0] == slow[0]
+        assert fast[1].tolist() == slow[1].tolist() and fast[2].tolist() == slow[2].tolist()
+
+    @given(st.lists(st.tuples(LATIN_WORD, GAP, st.booleans()), min_size=1, max_size=40))
+    def test_invariant_to_whitespace_wrapping_and_case(self, items: list[tuple[str, str, bool]]) -> None:
+        plain = " ".join(w for w, _, _ in items)
+        messy = "".join((w.upper() if up else w) + gap for w, gap, up in items)
+        assert prose_tokens(messy).exact.tolist() == prose_tokens(plain).exact.tolist()
+
+    @given(st.lists(ASCII_WORD, min_size=1, max_size=40), st.integers(min_value=5, max_value=30))
+    def test_invariant_to_line_wrapping(self, words: list[str], width: int) -> None:
+        lines, line = [], ""
+        for w in words:
+            if line and len(line) + len(w) > width:
+                lines.append(line)
+                line = ""
+            line = f"{line} {w}".strip()
+        wrapped = "\n".join([*lines, line])
+        assert prose_tokens(wrapped).exact.tolist() == prose_tokens(" ".join(words)).exact.tolist()
+
+
+class TestHashStability:
+    """Snapshot: these numbers are stored in catalogs; a change needs a new FINGERPRINT_VERSION."""
+
+    def test_seed(self) -> None:
+        assert TOKEN_SEED == 0x6372656469746C6E
+
+    @pytest.mark.parametrize(
+        ("word", "expected"),
+        [("the", 2038410346349494752), ("License", 1289172106090575024), ("café", 6496198291855305773),
+         ("def", 2006974869608815734)],
+        ids=["the", "License", "cafe", "def"],
+    )  # fmt: skip
+    def test_word_hashes(self, word: str, expected: int) -> None:
+        assert word_hash(word) == expected
+        assert prose_tokens(word).exact.tolist() == [expected]
+
+    def test_code_token_and_placeholder_hashes(self) -> None:
+        assert token_hash(b"def") == 2006974869608815734
+        assert token_hash(b"\0identifier") == 18083559579897752837
+        stream = code_tokens("x", "python")
+        assert stream.exact.tolist() == [token_hash(b"x")] and stream.renamed.tolist() == [18083559579897752837]
+
+
+PY_A = '''\
+import os
+
+
+def total(items, factor=2):
+    """Sum the items."""
+    result = 0
+    for item in items:
+        result += item * factor
+    return result + os.getpid()
+'''
+PY_B = '''\
+# A comment about it
+import os
+def total( items,factor = 2 ):   # trailing comment
+    """Sum the items."""
+    result=0
+
+    for item in items :  # loop
+        result  +=  item*factor
+    return result + os.getpid()
+'''
+PY_RENAMED = '''\
+import sys
+
+
+def grand_sum(values, scale=2):
+    """Sum the items."""
+    acc = 0
+    for value in values:
+        acc += value * scale
+    return acc + sys.getpid()
+'''
+JS_A = "function add(a, b) {\n  // add them\n  const total = a + b;\n  return total * 2;\n}\n"
+JS_B = "/* header */ function add(a,b){const total=a+b;\n\n return total*2 /* twice */; }"
+JS_RENAMED = "function plus(x, y) {\n  const sum = x + y;\n  return sum * 2;\n}\n"
+
+
+def code_surface(text: str, language: str) -> list[str]:
+    stream = code_tokens(text, language)
+    return [text[s:e] for s, e in zip(stream.starts.tolist(), stream.ends.tolist())]
+
+
+class TestCodeTokens:
+    def test_python_leaves(self) -> None:
+        text = 'x = foo(1, "a b")  # note\n'
+        assert code_surface(text, "python") == ["x", "=", "foo", "(", "1", ",", '"a b"', ")"]
+        stream = code_tokens(text, "python")
+        assert stream.kind == "code" and stream.language == "python"
+
+    def test_string_literal_is_one_token(self) -> None:
+        text = 'msg = f"hello {name} and more words"\n'
+        assert code_surface(text, "python")[-1] == 'f"hello {name} and more words"'
+        assert code_tokens(text, "python").renamed[-1] == token_hash(PLACEHOLDER_STRING)
+
+    def test_offsets_are_characters_not_bytes(self) -> None:
+        text = 's = "héllo wörld"  # ünïcode\nt = s\n'
+        assert code_surface(text, "python") == ["s", "=", '"héllo wörld"', "t", "=", "s"]
+
+    @pytest.mark.parametrize(("a", "b", "language"), [(PY_A, PY_B, "python"), (JS_A, JS_B, "javascript")],
+                             ids=["python", "javascript"])  # fmt: skip
+    def test_comments_and_whitespace_do_not_change_exact(self, a: str, b: str, language: str) -> None:
+        assert code_tokens(a, language).exact.tolist() == code_tokens(b, language).exact.tolist()
+
+    @pytest.mark.parametrize(("a", "b", "language"), [(PY_A, PY_RENAMED, "python"), (JS_A, JS_RENAMED, "javascript")],
+                             ids=["python", "javascript"])  # fmt: skip
+    def test_renaming_changes_exact_but_not_renamed(self, a: str, b: str, language: str) -> None:
+        sa, sb = code_tokens(a, language), code_tokens(b, language)
+        assert sa.renamed.tolist() == sb.renamed.tolist()
+        assert sa.exact.tolist() != sb.exact.tolist()
+
+    def test_changed_literals_keep_renamed(self) -> None:
+        sa, sb = code_tokens("x = f(1, 'a')\n", "python"), code_tokens("x = f(2.5, 'bcd')\n", "python")
+        assert sa.renamed.tolist() == sb.renamed.tolist() and sa.exact.tolist() != sb.exact.tolist()
+
+    def test_unknown_grammar_falls_back_to_prose(self) -> None:
+        stream = code_tokens("Some words here", "no-such-language")
+        assert stream.kind == "prose" and stream.exact.tolist() == prose_tokens("Some words here").exact.tolist()
+
+    def test_syntax_errors_still_tokenise(self) -> None:
+        assert code_surface("def (x:\n  !! 'unterminated\n", "python")[:3] == ["def", "(", "x"]
+        assert len(code_tokens("!", "python").renamed) == 1
+
+    def test_empty_source(self) -> None:
+        stream = code_tokens("", "python")
+        assert len(stream) == 0 and stream.renamed is not None and len(stream.renamed) == 0
+
+    def test_tokenize_dispatches_on_path(self) -> None:
+        assert tokenize("x = 1\n", "a.py").kind == "code"
+        assert tokenize("x = 1\n", "a.txt").kind == "prose"
+        assert tokenize("x = 1\n").kind == "prose"
+
+    @settings(max_examples=50, deadline=None)
+    @given(st.text(max_size=200))
+    def test_any_text_parses_with_ordered_offsets(self, text: str) -> None:
+        stream = code_tokens(text, "python")
+        assert np.all(stream.starts < stream.ends) and np.all(stream.starts[1:] >= stream.ends[:-1])
+        assert (len(stream) == 0 or stream.ends[-1] <= len(text)) and len(stream.renamed) == len(stream)
+
+
+class TestGrammars:
+    def test_language_pack_bundles_its_grammars(self) -> None:
+        assert version("tree-sitter-language-pack").startswith("0.13.")
+
+    @pytest.mark.parametrize("language", LANGUAGES, ids=str)
+    def test_grammar_loads(self, language: str) -> None:
+        stream = code_tokens("x = 1\n", language)
+        assert stream.kind == "code" and stream.language == language and len(stream) > 0
