@@ -217,3 +217,16 @@ class Work(_Dict):
     kind: str = "prose"
     language: str | None = None
     tokens: int = 0
+
+
+@dataclass(frozen=True)
+class IndexReport(_Dict):
+    """What ``creditline index`` did to a catalog."""
+
+    catalog: str
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: int = 0
+    removed: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict)

@@ -62,10 +62,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     from creditline.cli.explain import explain
+    from creditline.cli.index import catalog, index
     from creditline.cli.scan import scan
 
     cli.add_command(scan)
     cli.add_command(explain)
+    cli.add_command(index)
+    cli.add_command(catalog)
 
 
 _register()

@@ -1,0 +1,136 @@
+"""The catalog side of the Python API: ``index`` works into a catalog, inspect it.
+
+Kept beside :mod:`creditline.api` (same layer) so neither module grows past a few hundred
+lines; :mod:`creditline.api` re-exports these functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator, Sequence
+
+from creditline import runner
+from creditline.core.works import PreparedWork, prepare_work
+from creditline.errors import UsageError
+from creditline.ingest import FileRef, Limits, count_candidates, iter_work, read_ref
+from creditline.ingest.meta import load_meta
+from creditline.kb.cache import get_index
+from creditline.model import Document, IndexReport, Skipped, Work
+from creditline.store import Catalog, FingerprintParams, open_catalog
+
+DEFAULT_CATALOG = ".creditline"
+Progress = Callable[[int, int | None, str], None]
+
+
+def catalog_path(path: str | None) -> str:
+    """The catalog directory: ``path``, else ``$CREDITLINE_CATALOG``, else ``./.creditline``."""
+    return path or os.environ.get("CREDITLINE_CATALOG") or DEFAULT_CATALOG
+
+
+def open_for_reading(path: str | None) -> Catalog:
+    return open_catalog(catalog_path(path), create=False)
+
+
+def _root_key(root: str) -> str:
+    return root if root == "-" else os.path.abspath(root)
+
+
+def _prepare(item: FileRef | Document | Skipped) -> list[PreparedWork | Skipped | tuple[str, str]]:
+    """Read and prepare one work item in a worker; unchanged files come back as (root, path)."""
+    known: dict[tuple[str, str], str] = runner.state("known")
+    meta: dict[str, dict[str, str]] = runner.state("meta")
+    items = read_ref(item, runner.state("limits")) if isinstance(item, FileRef) else [item]
+    out: list[PreparedWork | Skipped | tuple[str, str]] = []
+    for x in items:
+        if isinstance(x, Skipped):
+            out.append(x)
+            continue
+        root = _root_key(x.root)
+        if known.get((root, x.path)) == x.sha1:
+            out.append((root, x.path))
+            continue
+        declared = {**x.declared, **meta.get(x.path, {})}
+        out.append(prepare_work(dataclasses.replace(x, root=root, declared=declared), runner.state("index")))
+    return out
+
+
+def _state(known: dict[tuple[str, str], str], meta: dict[str, dict[str, str]], limits: Limits) -> Callable[[], object]:
+    runner._STATE.update(known=known, meta=meta, limits=limits)  # inherited by forked workers
+    return get_index
+
+
+def _prepared(paths: Sequence[str], catalog: Catalog, meta: dict[str, dict[str, str]], jobs: int,
+              progress: Progress | None) -> Iterator[PreparedWork | Skipped | tuple[str, str]]:
+    get_index()
+    known = {(w.root, w.path): w.sha1 for w in catalog.works()}
+    limits = Limits()
+    total = count_candidates(paths) if progress else None
+    work = iter_work(paths, limits=limits)
+    results = runner.map_ordered(_prepare, work, jobs=jobs, initializer=("index", _state(known, meta, limits)))
+    for n, batch in enumerate(results, 1):
+        yield from batch
+        if progress:
+            progress(n, total, "")
+
+
+def index(
+    paths: Sequence[str],
+    *,
+    catalog: str | None = None,
+    meta: str | None = None,
+    remove: Sequence[str] = (),
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Add works under ``paths`` to a catalog (created if missing); unchanged content is
+    skipped, a changed file replaces its old version, ``remove`` drops works by path. All
+    changes become visible at once, when the run completes; an interrupted run changes nothing."""
+    if not paths and not remove:
+        raise UsageError("nothing to index", hint="give paths to index or --remove PATH")
+    directory = catalog_path(catalog)
+    cat = open_catalog(directory, FingerprintParams.current())
+    try:
+        return _index_into(cat, directory, paths, load_meta(meta) if meta else {}, remove, jobs, progress)
+    finally:
+        cat.close()
+
+
+def _index_into(cat: Catalog, directory: str, paths: Sequence[str], meta: dict[str, dict[str, str]],
+                remove: Sequence[str], jobs: int, progress: Progress | None) -> IndexReport:
+    added: list[str] = []
+    updated: list[str] = []
+    skipped: list[Skipped] = []
+    unchanged = 0
+    removed: list[str] = []
+    with cat.writer(FingerprintParams.current()) as writer:
+        for item in _prepared(paths, cat, meta, jobs, progress) if paths else ():
+            if isinstance(item, Skipped):
+                skipped.append(item)
+            elif isinstance(item, tuple):
+                unchanged += 1
+            else:
+                existed = cat.find(item.work.path, item.work.root) is not None
+                writer.add_work(item.work, item.fingerprints, item.line_starts)
+                (updated if existed else added).append(item.work.path)
+        for path in remove:
+            if writer.remove(path):
+                removed.append(path)
+    return IndexReport(catalog=directory, added=tuple(added), updated=tuple(updated), unchanged=unchanged,
+                       removed=tuple(removed), skipped=tuple(skipped), stats=cat.stats())
+
+
+def catalog_works(catalog: str | None = None) -> list[Work]:
+    cat = open_for_reading(catalog)
+    try:
+        return list(cat.works())
+    finally:
+        cat.close()
+
+
+def catalog_stats(catalog: str | None = None) -> dict[str, object]:
+    cat = open_for_reading(catalog)
+    try:
+        return cat.stats()
+    finally:
+        cat.close()

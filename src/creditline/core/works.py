@@ -1,0 +1,85 @@
+"""One document -> a catalog Work with its fingerprints (pure).
+
+The license comes from the scan engine (:mod:`creditline.core.filescan`); declared metadata
+(``title``, ``author``, ``source``/``url``, ``license``) from ``Document.declared``. Each
+channel's postings are the winnowed k-gram hashes with the character range the k-gram covers in
+the original text, so trace results point at source characters and lines without the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from creditline.core import spdx
+from creditline.core.filescan import scan_document
+from creditline.core.fingerprint import K, WINDOW, fingerprint
+from creditline.core.licindex import LicenseIndex
+from creditline.core.normalize import TokenStream, tokenize
+from creditline.model import Document, FileResult, Work
+
+Postings = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedWork:
+    """What the catalog stores for one document."""
+
+    work: Work
+    fingerprints: dict[str, Postings]
+    line_starts: np.ndarray
+    scan: FileResult
+
+
+def line_starts(text: str) -> np.ndarray:
+    """Character offset of the start of every line (0 first)."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return np.concatenate([[0], np.flatnonzero(codes == 10) + 1]).astype(np.int64)
+
+
+def channel_postings(tokens: TokenStream, channel: np.ndarray, k: int = K, window: int = WINDOW) -> Postings:
+    """(hashes, start char, end char) of the winnowed k-grams of one token channel."""
+    fp = fingerprint(channel, k, window)
+    last = np.minimum(fp.positions + k - 1, len(tokens) - 1)
+    return fp.hashes, tokens.starts[fp.positions], tokens.ends[last]
+
+
+def fingerprint_text(text: str, path: str | None = None) -> tuple[TokenStream, dict[str, Postings]]:
+    """Tokens of a text and the postings of each channel (``exact``; ``renamed`` for code)."""
+    tokens = tokenize(text, path)
+    channels = {"exact": channel_postings(tokens, tokens.exact)}
+    if tokens.renamed is not None:
+        channels["renamed"] = channel_postings(tokens, tokens.renamed)
+    return tokens, channels
+
+
+def _agrees(detected: str | None, declared: str | None) -> bool | None:
+    if not detected or not declared:
+        return None
+    return set(spdx.split_ids(detected)) == set(spdx.split_ids(declared))
+
+
+def prepare_work(doc: Document, index: LicenseIndex) -> PreparedWork:
+    """Scan one document for licenses and copyrights and fingerprint it."""
+    scan = scan_document(doc, index)
+    tokens, channels = fingerprint_text(doc.text, doc.path)
+    declared = doc.declared.get("license") or None
+    work = Work(
+        path=doc.path,
+        sha1=doc.sha1,
+        size=doc.size,
+        root=doc.root,
+        license=scan.license or declared,
+        declared_license=declared,
+        license_agrees=_agrees(scan.license, declared),
+        copyrights=tuple(c.statement for c in scan.copyrights),
+        holders=tuple(dict.fromkeys(h for c in scan.copyrights for h in c.holders)),
+        title=doc.declared.get("title"),
+        author=doc.declared.get("author") or next(iter(h for c in scan.copyrights for h in c.holders), None),
+        source_url=doc.declared.get("source") or doc.declared.get("url"),
+        kind=tokens.kind,
+        language=tokens.language,
+        tokens=len(tokens),
+    )
+    return PreparedWork(work, channels, line_starts(doc.text), scan)
