@@ -230,3 +230,52 @@ class IndexReport(_Dict):
     removed: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Match(_Dict):
+    """One span of an input found in a catalogued work.
+
+    Offsets are characters, ``[start, end)``; lines are 1-based. ``kind`` is ``exact`` (same
+    tokens after normalisation: case, whitespace, comments) or ``renamed`` (same code shape with
+    identifiers or literals changed). ``share`` is the part of the input's tokens this match
+    covers.
+    """
+
+    source: str
+    work_id: int
+    input_start: int
+    input_end: int
+    input_start_line: int
+    input_end_line: int
+    source_start: int
+    source_end: int
+    source_start_line: int
+    source_end_line: int
+    kind: str
+    tokens: int
+    share: float
+    license: str | None
+    obligations: tuple[Obligations, ...] = ()
+    credit_line: str = ""
+    root: str = ""
+
+
+@dataclass(frozen=True)
+class TraceResult(_Dict):
+    path: str
+    tokens: int
+    matches: tuple[Match, ...] = ()
+    covered: float = 0.0  # share of the input's tokens found in the catalog
+
+
+@dataclass(frozen=True)
+class TraceReport(_Dict):
+    catalog: str
+    inputs: tuple[TraceResult, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    schema_version: str = "1.0"
+
+    @property
+    def has_matches(self) -> bool:
+        return any(r.matches for r in self.inputs)

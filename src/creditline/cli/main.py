@@ -64,11 +64,13 @@ def _register() -> None:
     from creditline.cli.explain import explain
     from creditline.cli.index import catalog, index
     from creditline.cli.scan import scan
+    from creditline.cli.trace import trace
 
     cli.add_command(scan)
     cli.add_command(explain)
     cli.add_command(index)
     cli.add_command(catalog)
+    cli.add_command(trace)
 
 
 _register()

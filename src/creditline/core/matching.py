@@ -1,0 +1,251 @@
+"""Fingerprint hits -> merged copied spans -> ranked source works.
+
+Input is what a catalog lookup returns for one query (see ``store.base.Hits``): for every posting
+of a query fingerprint, ``(query fingerprint index, work id, source start char, source end char)``.
+Output answers "which catalogued works does this text copy, and where": :func:`match_spans` turns
+hits into :class:`SpanHit` (one in-order copied region per work), :func:`rank_sources` picks the
+works that explain the query greedily, like set cover, and returns :class:`SourceEvidence`.
+
+1. Boilerplate. A fingerprint found in more than ``max_df`` distinct works (license headers,
+   stock idioms, generated code) says nothing about which work was copied: its hits are dropped.
+   The others weigh ``idf = log((n_works + 1) / (df + 1)) + IDF_FLOOR``: rare shared k-grams are
+   strong evidence, and the floor keeps a fingerprint found in every work from weighing nothing.
+2. One posting per (work, fingerprint). A work that repeats a passage holds one fingerprint at
+   several places; the posting kept is the one whose diagonal (source char minus query char) is
+   nearest the work's median diagonal, the median taken over fingerprints the work holds once
+   (all of them when it holds none once). So repeats join the copy's run instead of splitting it.
+3. Merging. Per work, hits sorted by query position join the previous one when the gap between
+   the k-grams, ``q_position - (previous q_position + k)`` tokens, is at most ``gap`` and the source
+   moves forward (``s_start >= previous s_start - SOURCE_SLACK``): copies are in order, so a
+   passage that reuses the source's sentences in another order gives several spans. A span
+   covers query tokens ``[first k-gram start, last k-gram end)``; spans under ``min_tokens`` are
+   dropped. The default ``gap`` is ``2 * k`` tokens (24 with ``K = 12``): one edited word hides
+   the ``k`` k-grams that hold it and winnowing may skip up to ``WINDOW - 1`` more on each side,
+   so a single edit leaves at most about ``k + 2 * (WINDOW - 1)`` k-gram starts unmatched, under
+   ``k`` uncovered tokens with the defaults; ``2 * k`` leaves slack for two nearby edits.
+4. Ranking (:func:`rank_sources`): repeatedly take the work whose spans cover the most query
+   tokens not yet explained (ties: larger total weight, then smaller work id); keep it when it
+   explains at least ``min_new_tokens`` new tokens, mark its tokens explained, and stop when no
+   work adds enough. A work that only re-explains what a better source already explained (a
+   fork, a quotation of the same text) is dropped, which keeps precision on large catalogs.
+
+Everything per hit is vectorised with numpy; Python loops run per span and per selected source.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_TOKENS = 20  # shortest span reported: fingerprint.GUARANTEE, the shortest copy always found
+MAX_DF = 50  # fingerprints in more works than this are boilerplate
+MIN_NEW_TOKENS = 20  # a source must explain this many query tokens no better source explained
+IDF_FLOOR = 0.05  # added to every idf so common-but-kept fingerprints still count a little
+SOURCE_SLACK = 8  # chars a source may step back between consecutive hits of one span
+
+
+@dataclass(frozen=True)
+class SpanHit:
+    """One merged copied span: query tokens/chars and the source chars they copy, in one work."""
+
+    work: int  # work id
+    q_token_start: int  # token range in the query [start, end)
+    q_token_end: int
+    q_start: int  # char range in the query text [start, end)
+    q_end: int
+    s_start: int  # char range in the source work [start, end)
+    s_end: int
+    fingerprints: int  # query fingerprints of the span found in this work
+    weight: float  # sum of the rarity weights (idf) of those fingerprints
+
+    @property
+    def tokens(self) -> int:
+        return self.q_token_end - self.q_token_start
+
+
+@dataclass(frozen=True)
+class SourceEvidence:
+    """One source work the query copies, with the spans that show it."""
+
+    work: int
+    spans: tuple[SpanHit, ...]  # this work's spans, by query position
+    tokens: int  # query tokens covered by this source's spans (union)
+    new_tokens: int  # tokens it explains that sources ranked before it did not
+    score: float  # new_tokens + weight / (weight + 1), weight = sum of span weights (see rank_sources)
+
+    @property
+    def weight(self) -> float:
+        return math.fsum(span.weight for span in self.spans)
+
+
+def default_gap(k: int) -> int:
+    """The default merge gap in query tokens between consecutive k-grams of one span: ``2 * k``."""
+    return 2 * k
+
+
+def idf(doc_freq: np.ndarray, n_works: int) -> np.ndarray:
+    """Rarity weight per fingerprint: ``log((n_works + 1) / (df + 1)) + IDF_FLOOR`` (df at least 1)."""
+    df = np.maximum(np.asarray(doc_freq, dtype=np.int64), 1)
+    return np.log((max(n_works, int(df.max(initial=0))) + 1) / (df + 1.0)) + IDF_FLOOR
+
+
+def match_spans(
+    q_positions: np.ndarray,
+    q_tok_starts: np.ndarray,
+    q_tok_ends: np.ndarray,
+    hits: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    doc_freq: np.ndarray,
+    *,
+    k: int,
+    n_works: int,
+    min_tokens: int = MIN_TOKENS,
+    max_df: int = MAX_DF,
+    gap: int | None = None,
+) -> list[SpanHit]:
+    """Merge fingerprint hits into in-order copied spans per work (see the module docstring).
+
+    ``q_positions[i]`` is the first query token of selected k-gram ``i``; ``q_tok_starts`` and
+    ``q_tok_ends`` are the char offsets of every query token; ``hits`` is ``(fingerprint index,
+    work, source start, source end)`` per posting; ``doc_freq[i]`` counts the works holding
+    fingerprint ``i``. Spans come back sorted by work, then query position.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    gap = default_gap(k) if gap is None else gap
+    if gap < 0:
+        raise ValueError(f"gap must not be negative, got {gap}")
+    positions = np.asarray(q_positions, dtype=np.int64)
+    tok_starts = np.asarray(q_tok_starts, dtype=np.int64)
+    tok_ends = np.asarray(q_tok_ends, dtype=np.int64)
+    doc_freq = np.asarray(doc_freq, dtype=np.int64)
+    qi, work, s_start, s_end = (np.asarray(a, dtype=np.int64) for a in hits)
+    n_tokens = len(tok_starts)
+    if len(tok_ends) != n_tokens:
+        raise ValueError("q_tok_starts and q_tok_ends differ in length")
+    if len(doc_freq) != len(positions):
+        raise ValueError("doc_freq needs one count per query fingerprint")
+    if not len(qi) == len(work) == len(s_start) == len(s_end):
+        raise ValueError("the four hit arrays differ in length")
+    if len(positions) and (positions.min() < 0 or positions.max() + k > n_tokens):
+        raise ValueError("a query k-gram lies outside the query's tokens")
+    if len(qi) and (qi.min() < 0 or qi.max() >= len(positions)):
+        raise ValueError("a hit names a query fingerprint that does not exist")
+
+    keep = np.maximum(doc_freq, 1)[qi] <= max_df
+    qi, work, s_start, s_end = qi[keep], work[keep], s_start[keep], s_end[keep]
+    if not len(qi):
+        return []
+    qi, work, s_start, s_end = _one_posting_each(qi, work, s_start, s_end, tok_starts[positions[qi]])
+
+    qpos = positions[qi]
+    order = np.lexsort((s_start, qpos, work))
+    qi, work, s_start, s_end, qpos = qi[order], work[order], s_start[order], s_end[order], qpos[order]
+    weights = idf(doc_freq, n_works)[qi]
+
+    first = np.ones(len(qi), dtype=bool)
+    first[1:] = (
+        (work[1:] != work[:-1])
+        | (qpos[1:] - (qpos[:-1] + k) > gap)
+        | (s_start[1:] < s_start[:-1] - SOURCE_SLACK)
+    )
+    heads = np.flatnonzero(first)
+    span_q0 = qpos[heads]  # sorted by query position within a span: the first is the least
+    span_q1 = np.minimum(np.maximum.reduceat(qpos, heads) + k, n_tokens)
+    long_enough = span_q1 - span_q0 >= min_tokens
+    columns = (
+        work[heads],
+        span_q0,
+        span_q1,
+        tok_starts[span_q0],
+        tok_ends[span_q1 - 1],
+        np.minimum.reduceat(s_start, heads),
+        np.maximum.reduceat(s_end, heads),
+        np.diff(np.append(heads, len(qi))),
+    )
+    span_weight = np.add.reduceat(weights, heads)[long_enough].tolist()
+    rows = zip(*(c[long_enough].tolist() for c in columns), span_weight, strict=True)
+    return [SpanHit(*row) for row in rows]
+
+
+def _one_posting_each(
+    qi: np.ndarray, work: np.ndarray, s_start: np.ndarray, s_end: np.ndarray, q_char: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Keep one posting per (work, fingerprint): the one nearest the work's median diagonal."""
+    order = np.lexsort((s_start, qi, work))
+    qi, work, s_start, s_end, q_char = qi[order], work[order], s_start[order], s_end[order], q_char[order]
+    group_first = np.ones(len(qi), dtype=bool)
+    group_first[1:] = (work[1:] != work[:-1]) | (qi[1:] != qi[:-1])
+    if group_first.all():
+        return qi, work, s_start, s_end
+    group = np.cumsum(group_first) - 1
+    single = np.bincount(group)[group] == 1
+    works, work_idx = np.unique(work, return_inverse=True)
+    has_single = np.bincount(work_idx, weights=single, minlength=len(works)) > 0
+    preferred = single | ~has_single[work_idx]
+    diagonal = s_start - q_char
+    # Lower median of the preferred diagonals per work (every work has at least one preferred hit).
+    p_work, p_diag = work_idx[preferred], diagonal[preferred]
+    p_order = np.lexsort((p_diag, p_work))
+    counts = np.bincount(p_work, minlength=len(works))
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    median = p_diag[p_order][offsets + (counts - 1) // 2]
+    deviation = np.abs(diagonal - median[work_idx])
+    best = np.lexsort((s_start, deviation, group))
+    take = best[np.concatenate(([True], group[best][1:] != group[best][:-1]))]
+    take.sort()
+    return qi[take], work[take], s_start[take], s_end[take]
+
+
+def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS) -> list[SourceEvidence]:
+    """Greedily pick the works that explain the query (set cover), best first.
+
+    Each round takes the work covering the most query tokens not yet explained, ties broken by
+    the larger total span weight, then the smaller work id; it is kept when it explains at least
+    ``min_new_tokens`` new tokens, otherwise ranking stops. ``score`` encodes exactly that order:
+    ``new_tokens + weight / (weight + 1)``: the integer part is the new tokens, the fraction
+    (below 1) grows with the total rarity weight. Scores never increase down the list.
+    """
+    if not spans:
+        return []
+    by_work: dict[int, list[SpanHit]] = {}
+    for span in sorted(spans, key=lambda s: (s.work, s.q_token_start, s.q_token_end)):
+        by_work.setdefault(span.work, []).append(span)
+    works = list(by_work)
+    # Union of each work's spans as disjoint token intervals [a, b).
+    lo: list[int] = []
+    hi: list[int] = []
+    owner: list[int] = []
+    for index, work_spans in enumerate(by_work.values()):
+        for span in work_spans:
+            if owner and owner[-1] == index and span.q_token_start <= hi[-1]:
+                hi[-1] = max(hi[-1], span.q_token_end)
+            else:
+                lo.append(span.q_token_start)
+                hi.append(span.q_token_end)
+                owner.append(index)
+    a, b, who = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64), np.array(owner, dtype=np.int64)
+    covered = np.bincount(who, weights=b - a, minlength=len(works)).astype(np.int64)
+    weight = np.array([math.fsum(s.weight for s in group) for group in by_work.values()])
+    work_ids = np.array(works, dtype=np.int64)
+
+    explained = np.zeros(int(b.max()), dtype=bool)
+    available = np.ones(len(works), dtype=bool)
+    ranked: list[SourceEvidence] = []
+    while available.any():
+        done = np.concatenate(([0], np.cumsum(explained)))
+        new = np.bincount(who, weights=(b - a) - (done[b] - done[a]), minlength=len(works)).astype(np.int64)
+        new[~available] = -1
+        best = int(np.lexsort((work_ids, -weight, -new))[0])
+        if new[best] < min_new_tokens or new[best] < 0:
+            break
+        available[best] = False
+        for start, end in zip(a[who == best].tolist(), b[who == best].tolist(), strict=True):
+            explained[start:end] = True
+        w = float(weight[best])
+        ranked.append(SourceEvidence(
+            work=works[best], spans=tuple(by_work[works[best]]), tokens=int(covered[best]),
+            new_tokens=int(new[best]), score=float(new[best]) + w / (w + 1.0)))  # fmt: skip
+    return ranked

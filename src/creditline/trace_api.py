@@ -1,0 +1,134 @@
+"""The trace side of the Python API: which catalogued works does an input copy?
+
+Each input is tokenised and fingerprinted like the catalogued works; its fingerprints are
+looked up in the catalog (``exact`` channel, and for code the rename-robust ``renamed``
+channel); hits merge into spans per source, sources are chosen by how much of the input they
+explain (:mod:`creditline.core.matching`), and every match carries the source's license, its
+obligations and a credit line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import BinaryIO
+
+import numpy as np
+
+from creditline import api
+from creditline.catalog_api import catalog_path, open_for_reading
+from creditline.core.credit import credit_line
+from creditline.core.fingerprint import K, WINDOW, fingerprint
+from creditline.core.matching import SpanHit, match_spans, rank_sources
+from creditline.core.normalize import TokenStream, tokenize
+from creditline.core.works import line_starts
+from creditline.ingest import iter_documents
+from creditline.model import Document, Match, Obligations, Skipped, TraceReport, TraceResult, Work
+from creditline.store import Catalog
+
+MIN_TOKENS = K + WINDOW - 1
+MAX_DF = 50
+
+
+def _channel_spans(cat: Catalog, tokens: TokenStream, channel: str, hashes_in: np.ndarray, min_tokens: int,
+                   max_df: int) -> list[SpanHit]:
+    fp = fingerprint(hashes_in, K, WINDOW)
+    if not len(fp):
+        return []
+    hits = cat.lookup(fp.hashes, channel)
+    df = cat.document_frequency(fp.hashes, channel)
+    n_works = int(cat.stats().get("works", 0))
+    return match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=n_works,
+                       min_tokens=min_tokens, max_df=max_df)
+
+
+def _spans(cat: Catalog, tokens: TokenStream, min_tokens: int, max_df: int) -> list[tuple[SpanHit, str]]:
+    exact = _channel_spans(cat, tokens, "exact", tokens.exact, min_tokens, max_df)
+    found = [(s, "exact") for s in exact]
+    if tokens.renamed is not None:
+        covered = np.zeros(len(tokens) + 1, dtype=bool)
+        for s in exact:
+            covered[s.q_token_start : s.q_token_end] = True
+        for s in _channel_spans(cat, tokens, "renamed", tokens.renamed, min_tokens, max_df):
+            if covered[s.q_token_start : s.q_token_end].mean() < 0.5:
+                found.append((s, "renamed"))
+    return found
+
+
+def _line(starts: np.ndarray, offset: int) -> int:
+    return int(np.searchsorted(starts, offset, "right"))
+
+
+def _credit(work: Work) -> str:
+    title = work.title or work.path.rsplit("/", 1)[-1]
+    return credit_line(title, work.author, work.source_url or work.path, work.license, None)
+
+
+class _Obligations:
+    """Obligations per license expression, computed once per trace run."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[Obligations, ...]] = {}
+
+    def __call__(self, expression: str | None) -> tuple[Obligations, ...]:
+        if not expression:
+            return ()
+        if expression not in self._cache:
+            self._cache[expression] = api.explain(expression)
+        return self._cache[expression]
+
+
+def _match(cat: Catalog, span: SpanHit, kind: str, text_lines: np.ndarray, n_tokens: int,
+           obligations: _Obligations) -> Match:
+    work = cat.work(span.work)
+    return Match(
+        source=work.path, root=work.root, work_id=work.id,
+        input_start=span.q_start, input_end=span.q_end,
+        input_start_line=_line(text_lines, span.q_start), input_end_line=_line(text_lines, max(span.q_end - 1, 0)),
+        source_start=span.s_start, source_end=span.s_end,
+        source_start_line=cat.line_of(work.id, span.s_start),
+        source_end_line=cat.line_of(work.id, max(span.s_end - 1, span.s_start)),
+        kind=kind, tokens=span.q_token_end - span.q_token_start,
+        share=round((span.q_token_end - span.q_token_start) / max(n_tokens, 1), 4),
+        license=work.license, obligations=obligations(work.license), credit_line=_credit(work),
+    )
+
+
+def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS, max_df: int = MAX_DF,
+                   obligations: _Obligations | None = None) -> TraceResult:
+    tokens = tokenize(doc.text, doc.path if doc.path != "-" else None)
+    found = _spans(cat, tokens, min_tokens, max_df)
+    kinds = {id(s): k for s, k in found}
+    chosen = rank_sources([s for s, _ in found], min_new_tokens=min_tokens)
+    lines = line_starts(doc.text)
+    obligations = obligations or _Obligations()
+    matches = [_match(cat, s, kinds[id(s)], lines, len(tokens), obligations) for ev in chosen for s in ev.spans]
+    matches.sort(key=lambda m: (m.input_start, m.source))
+    covered = np.zeros(len(tokens) + 1, dtype=bool)
+    for ev in chosen:
+        for s in ev.spans:
+            covered[s.q_token_start : s.q_token_end] = True
+    return TraceResult(path=doc.path, tokens=len(tokens), matches=tuple(matches),
+                       covered=round(float(covered[:-1].mean()) if len(tokens) else 0.0, 4))
+
+
+def trace(inputs: Sequence[str], *, catalog: str | None = None, min_tokens: int = MIN_TOKENS,
+          max_df: int = MAX_DF, stdin: BinaryIO | None = None) -> TraceReport:
+    """Trace each input (file path, or ``-`` for stdin) against the catalog."""
+    cat = open_for_reading(catalog)
+    obligations = _Obligations()
+    results: list[TraceResult] = []
+    skipped: list[Skipped] = []
+    try:
+        for path in inputs:
+            for item in iter_documents([path], stdin=stdin):
+                if isinstance(item, Skipped):
+                    skipped.append(item)
+                    continue
+                shown = path if path == "-" or os.path.isfile(path) else os.path.join(path, item.path)
+                doc = Document(path=shown, text=item.text, size=item.size, sha1=item.sha1)
+                results.append(trace_document(cat, doc, min_tokens=min_tokens, max_df=max_df,
+                                              obligations=obligations))
+    finally:
+        cat.close()
+    return TraceReport(catalog=catalog_path(catalog), inputs=tuple(results), skipped=tuple(skipped))

@@ -1,0 +1,102 @@
+"""`trace` end to end: a catalog of licensed works and outputs that copy from them."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from creditline import catalog_api, trace_api
+from creditline.cli.main import cli
+
+WORDS = ("river mountain lantern harbor meadow violet thunder copper willow falcon ember glacier orchard "
+         "saffron canyon pebble quartz tundra marble horizon").split()
+_RNG = random.Random(42)
+LYRICS = "\n".join(" ".join(_RNG.choice(WORDS) for _ in range(9)) for _ in range(40))
+CODE = '''
+def merge_intervals(intervals):
+    """Merge overlapping intervals."""
+    ordered = sorted(intervals, key=lambda pair: pair[0])
+    merged = []
+    for start, end in ordered:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def total_length(intervals):
+    return sum(end - start for start, end in merge_intervals(intervals))
+'''
+
+
+@pytest.fixture()
+def catalog(tmp_path: Path) -> str:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "song.txt").write_text("SPDX-License-Identifier: CC-BY-SA-4.0\n" + LYRICS)
+    (corpus / "intervals.py").write_text("# SPDX-License-Identifier: AGPL-3.0-only\n" + CODE)
+    (corpus / "other.txt").write_text(" ".join(reversed(WORDS)) * 3)
+    meta = tmp_path / "meta.csv"
+    meta.write_text("path,title,author,source\nsong.txt,Lanterns,Ada Singer,https://example.org/lanterns\n")
+    cat = str(tmp_path / "cat")
+    catalog_api.index([str(corpus)], catalog=cat, meta=str(meta))
+    return cat
+
+
+def test_copied_lyrics_are_found_with_license_and_credit(catalog: str, tmp_path: Path) -> None:
+    copied = "\n".join(LYRICS.splitlines()[5:15]).upper().replace("\n", "  ")
+    output = tmp_path / "answer.md"
+    output.write_text("Sure! Here is a song:\n\n" + copied + "\n\nHope you like it.\n")
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    assert [m.source for m in result.matches] == ["song.txt"]
+    m = result.matches[0]
+    text = output.read_text()
+    assert text[m.input_start:m.input_end].split()[0] in copied.split()[:3]
+    assert m.license == "CC-BY-SA-4.0" and m.kind == "exact"
+    assert any(o.share_alike == "strong" for o in m.obligations)
+    assert m.credit_line.startswith('"Lanterns" by Ada Singer (https://example.org/lanterns), licensed under CC BY-SA 4.0')
+    assert 7 <= m.source_start_line <= m.source_end_line <= 17
+
+
+def test_renamed_code_is_found(catalog: str, tmp_path: Path) -> None:
+    renamed = CODE.replace("intervals", "spans").replace("merged", "acc").replace("ordered", "srt")
+    output = tmp_path / "gen.py"
+    output.write_text(renamed)
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    assert {m.source for m in result.matches} == {"intervals.py"}
+    assert {m.kind for m in result.matches} == {"renamed"}
+    assert result.matches[0].license == "AGPL-3.0-only"
+
+
+def test_unrelated_output_has_no_match(catalog: str, tmp_path: Path) -> None:
+    output = tmp_path / "fresh.txt"
+    output.write_text("A completely different text about databases, indexes and query planners. " * 5)
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    assert result.matches == () and result.covered == 0.0
+
+
+def test_cli_trace_json_shape(catalog: str, tmp_path: Path) -> None:
+    a = tmp_path / "a.txt"
+    a.write_text("\n".join(LYRICS.splitlines()[:12]))
+    b = tmp_path / "b.txt"
+    b.write_text("nothing to see here " * 10)
+    result = CliRunner().invoke(cli, ["trace", "--catalog", catalog, "--format", "json", str(a), str(b)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert [i["path"] for i in doc["inputs"]] == [str(a), str(b)]
+    m = doc["inputs"][0]["matches"][0]
+    assert m["source"] == "song.txt" and m["license"] == "CC-BY-SA-4.0"
+    assert 0 <= m["input_start"] < m["input_end"] <= len(a.read_text())
+    assert doc["inputs"][1]["matches"] == []
+
+
+def test_missing_catalog_exits_3(tmp_path: Path) -> None:
+    f = tmp_path / "x.txt"
+    f.write_text("x")
+    result = CliRunner().invoke(cli, ["trace", "--catalog", str(tmp_path / "nope"), str(f)])
+    assert result.exit_code == 3 and result.stderr.startswith("Error: ")

@@ -1,0 +1,323 @@
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+
+import numpy as np
+import pytest
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from creditline.core.fingerprint import WINDOW, K, fingerprint
+from creditline.core.matching import (
+    IDF_FLOOR,
+    SourceEvidence,
+    SpanHit,
+    default_gap,
+    idf,
+    match_spans,
+    rank_sources,
+)
+from creditline.core.normalize import prose_tokens
+
+N_TOKENS = 200
+# Query token i spans chars [5i, 5i + 4).
+TOK_STARTS = np.arange(N_TOKENS, dtype=np.int64) * 5
+TOK_ENDS = TOK_STARTS + 4
+
+
+def copy_hits(positions: np.ndarray, indices: list[int], work: int, base: int = 1000) -> list[tuple[int, ...]]:
+    """Hits of fingerprints ``indices`` in ``work``, copied in order at source char ``base``."""
+    return [(i, work, base + 5 * int(positions[i]), base + 5 * (int(positions[i]) + K) - 1) for i in indices]
+
+
+def as_hits(rows: list[tuple[int, ...]]) -> tuple[np.ndarray, ...]:
+    if not rows:
+        return tuple(np.empty(0, dtype=np.int64) for _ in range(4))
+    return tuple(np.array(column, dtype=np.int64) for column in zip(*rows))
+
+
+def run(positions, rows, doc_freq=None, **kwargs) -> list[SpanHit]:
+    positions = np.asarray(positions, dtype=np.int64)
+    if doc_freq is None:
+        doc_freq = np.ones(len(positions), dtype=np.int64)
+    kwargs.setdefault("k", K)
+    kwargs.setdefault("n_works", 100)
+    return match_spans(positions, TOK_STARTS, TOK_ENDS, as_hits(rows), np.asarray(doc_freq), **kwargs)
+
+
+EVERY_4 = np.arange(0, N_TOKENS - K + 1, 4)  # a fingerprint every 4 tokens
+
+
+# --- merging -----------------------------------------------------------------------------------
+
+
+def test_adjacent_hits_merge_into_one_span() -> None:
+    indices = list(range(5, 15))  # k-grams at tokens 20, 24, ..., 56
+    spans = run(EVERY_4, copy_hits(EVERY_4, indices, work=7))
+    assert len(spans) == 1
+    span = spans[0]
+    assert (span.work, span.q_token_start, span.q_token_end) == (7, 20, 56 + K)
+    assert (span.q_start, span.q_end) == (100, 5 * (56 + K - 1) + 4)
+    assert (span.s_start, span.s_end) == (1000 + 100, 1000 + 5 * (56 + K) - 1)
+    assert span.fingerprints == 10
+    assert span.weight == pytest.approx(10 * (math.log(101 / 2) + IDF_FLOOR))
+    assert span.tokens == 48
+
+
+def test_gap_too_large_splits() -> None:
+    # k-grams at 0..28 (ends 40), then at 80..108: 40 tokens uncovered, more than 2 * K.
+    rows = copy_hits(EVERY_4, list(range(0, 8)) + list(range(20, 28)), work=1)
+    spans = run(EVERY_4, rows)
+    assert [(s.q_token_start, s.q_token_end) for s in spans] == [(0, 28 + K), (80, 108 + K)]
+    # The same hits with a larger gap allowance make one span.
+    assert [(s.q_token_start, s.q_token_end) for s in run(EVERY_4, rows, gap=40)] == [(0, 108 + K)]
+    # A gap just at the limit still joins: 12 k-grams apart = 36 uncovered tokens.
+    rows = copy_hits(EVERY_4, list(range(0, 8)) + list(range(19, 27)), work=1)
+    assert len(run(EVERY_4, rows, gap=36)) == 1
+    assert len(run(EVERY_4, rows, gap=35)) == 2
+    assert default_gap(K) == 2 * K
+
+
+def test_out_of_order_source_splits() -> None:
+    # Query tokens 0..60 copy source part B (at char 5000) then part A (at char 1000).
+    rows = copy_hits(EVERY_4, list(range(0, 8)), work=3, base=5000)
+    rows += copy_hits(EVERY_4, list(range(8, 16)), work=3, base=1000 - 5 * 32)
+    spans = run(EVERY_4, rows)
+    assert [(s.q_token_start, s.q_token_end) for s in spans] == [(0, 28 + K), (32, 60 + K)]
+    assert spans[0].s_start > spans[1].s_end
+
+
+def test_min_tokens_filter() -> None:
+    rows = copy_hits(EVERY_4, [0, 1], work=1)  # covers tokens [0, 16): 16 tokens
+    assert run(EVERY_4, rows) == []
+    assert len(run(EVERY_4, rows, min_tokens=16)) == 1
+    assert run(EVERY_4, rows, min_tokens=17) == []
+
+
+def test_boilerplate_fingerprints_are_dropped() -> None:
+    indices = list(range(0, 10))
+    doc_freq = np.ones(len(EVERY_4), dtype=np.int64)
+    doc_freq[indices] = 51  # every one of these k-grams is in 51 works: a license header
+    assert run(EVERY_4, copy_hits(EVERY_4, indices, work=1), doc_freq) == []
+    doc_freq[indices] = 50
+    assert len(run(EVERY_4, copy_hits(EVERY_4, indices, work=1), doc_freq)) == 1
+    # Dropping a common fingerprint in the middle leaves a gap, not a wrong span.
+    doc_freq[:] = 1
+    doc_freq[4] = 1000
+    spans = run(EVERY_4, copy_hits(EVERY_4, indices, work=1), doc_freq)
+    assert [(s.q_token_start, s.q_token_end, s.fingerprints) for s in spans] == [(0, 36 + K, 9)]
+
+
+def test_rarer_fingerprints_weigh_more() -> None:
+    weights = idf(np.array([0, 1, 5, 50]), 100)
+    assert weights[0] == weights[1]
+    assert list(weights) == sorted(weights, reverse=True)
+    assert weights.min() >= IDF_FLOOR
+
+
+def test_repeated_passage_in_source_does_not_split() -> None:
+    # The work holds fingerprint 3 twice: once in the copied run, once far away.
+    rows = copy_hits(EVERY_4, list(range(0, 10)), work=1)
+    rows.append((3, 1, 90_000, 90_050))
+    spans = run(EVERY_4, rows)
+    assert [(s.q_token_start, s.q_token_end, s.fingerprints) for s in spans] == [(0, 36 + K, 10)]
+    assert spans[0].s_end < 90_000
+
+
+def test_each_work_gets_its_own_spans() -> None:
+    rows = copy_hits(EVERY_4, list(range(0, 10)), work=2) + copy_hits(EVERY_4, list(range(0, 10)), work=1)
+    spans = run(EVERY_4, rows)
+    assert [s.work for s in spans] == [1, 2]
+
+
+def test_no_hits() -> None:
+    assert run(EVERY_4, []) == []
+
+
+def test_bad_inputs_raise() -> None:
+    with pytest.raises(ValueError):
+        run(EVERY_4, [(len(EVERY_4), 1, 0, 10)])
+    with pytest.raises(ValueError):
+        run([N_TOKENS - K + 1], [])
+    with pytest.raises(ValueError):
+        run(EVERY_4, [], k=0)
+
+
+# --- ranking -----------------------------------------------------------------------------------
+
+
+def span(work: int, start: int, end: int, weight: float = 1.0) -> SpanHit:
+    return SpanHit(work, start, end, 5 * start, 5 * end - 1, 0, 1, 1, weight)
+
+
+def test_superset_source_wins_and_subset_is_dropped() -> None:
+    ranked = rank_sources([span(1, 0, 40), span(2, 0, 100), span(3, 50, 90)])
+    assert [(e.work, e.tokens, e.new_tokens) for e in ranked] == [(2, 100, 100)]
+
+
+def test_disjoint_halves_are_both_kept() -> None:
+    ranked = rank_sources([span(1, 0, 50), span(2, 50, 100)])
+    assert [(e.work, e.new_tokens) for e in ranked] == [(1, 50), (2, 50)]
+    assert ranked[0].score >= ranked[1].score
+
+
+def test_ties_go_to_the_heavier_source() -> None:
+    ranked = rank_sources([span(1, 0, 50, weight=1.0), span(2, 0, 50, weight=3.0)])
+    assert [e.work for e in ranked] == [2]
+    assert ranked[0].score == pytest.approx(50 + 3 / 4)
+
+
+def test_partial_overlap_counts_only_new_tokens() -> None:
+    ranked = rank_sources([span(1, 0, 60), span(2, 40, 100), span(2, 0, 10)], min_new_tokens=20)
+    assert [(e.work, e.tokens, e.new_tokens) for e in ranked] == [(2, 70, 70), (1, 60, 30)]
+    assert [(s.q_token_start, s.q_token_end) for s in ranked[0].spans] == [(0, 10), (40, 100)]
+    # The second source adds 30 tokens: below a threshold of 31 it is dropped.
+    assert [e.work for e in rank_sources([span(1, 0, 60), span(2, 40, 100), span(2, 0, 10)],
+                                         min_new_tokens=31)] == [2]  # fmt: skip
+
+
+def test_rank_nothing() -> None:
+    assert rank_sources([]) == []
+    assert rank_sources([span(1, 0, 19)]) == []
+
+
+# --- properties --------------------------------------------------------------------------------
+
+
+@st.composite
+def random_inputs(draw):
+    k = draw(st.integers(1, 12))
+    n_tokens = draw(st.integers(k, 120))
+    positions = np.array(sorted(draw(st.sets(st.integers(0, n_tokens - k), min_size=1, max_size=40))), dtype=np.int64)
+    widths = np.array(draw(st.lists(st.integers(1, 6), min_size=n_tokens, max_size=n_tokens)), dtype=np.int64)
+    spaces = np.array(draw(st.lists(st.integers(0, 3), min_size=n_tokens, max_size=n_tokens)), dtype=np.int64)
+    starts = np.cumsum(spaces + widths) - widths
+    ends = starts + widths
+    rows = []
+    if len(positions):
+        # Hits either land anywhere in the source or follow the query in order (a copy), with jitter.
+        hit = st.tuples(st.integers(0, len(positions) - 1), st.integers(0, 4), st.integers(0, 500), st.booleans())
+        rows = []
+        for i, w, s, in_order in draw(st.lists(hit, max_size=80)):
+            if in_order:
+                s = 1000 * w + int(starts[positions[i]]) + s % 21 - 10
+            rows.append((i, w, s, s + 10))
+    doc_freq = np.array(draw(st.lists(st.integers(0, 3), min_size=len(positions), max_size=len(positions))),
+                        dtype=np.int64)  # fmt: skip
+    params = {"k": k, "n_works": 10, "min_tokens": draw(st.integers(1, 24)), "max_df": draw(st.integers(1, 4)),
+              "gap": draw(st.none() | st.integers(0, 20))}  # fmt: skip
+    return positions, starts, ends, as_hits(rows), doc_freq, params
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_inputs(), st.integers(0, 30))
+def test_spans_and_ranking_are_consistent(inputs, min_new) -> None:
+    positions, starts, ends, hits, doc_freq, params = inputs
+    spans = match_spans(positions, starts, ends, hits, doc_freq, **params)
+    n_tokens = len(starts)
+    fingerprints_found = 0
+    for s in spans:
+        assert 0 <= s.q_token_start < s.q_token_end <= n_tokens
+        assert s.q_token_end - s.q_token_start >= params["min_tokens"]
+        assert s.q_start < s.q_end
+        assert (s.q_start, s.q_end) == (starts[s.q_token_start], ends[s.q_token_end - 1])
+        assert s.s_start <= s.s_end
+        assert s.fingerprints >= 1 and s.weight > 0
+        fingerprints_found += s.fingerprints
+    # One posting per (work, fingerprint) at most, boilerplate excluded.
+    qi, work = hits[0], hits[1]
+    kept = np.maximum(doc_freq, 1)[qi] <= params["max_df"] if len(qi) else np.zeros(0, dtype=bool)
+    assert fingerprints_found <= len(set(zip(qi[kept].tolist(), work[kept].tolist())))
+    assert spans == sorted(spans, key=lambda s: (s.work, s.q_token_start))
+
+    ranked = rank_sources(spans, min_new_tokens=min_new)
+    assert len({e.work for e in ranked}) == len(ranked)
+    assert sum(e.new_tokens for e in ranked) <= n_tokens
+    explained = np.zeros(n_tokens, dtype=bool)
+    for e in ranked:
+        assert isinstance(e, SourceEvidence)
+        assert min_new <= e.new_tokens <= e.tokens
+        assert e.spans == tuple(s for s in spans if s.work == e.work)
+        mine = np.zeros(n_tokens, dtype=bool)
+        for s in e.spans:
+            mine[s.q_token_start : s.q_token_end] = True
+        assert e.tokens == mine.sum()
+        assert e.new_tokens == (mine & ~explained).sum()
+        explained |= mine
+    assert [e.score for e in ranked] == sorted((e.score for e in ranked), reverse=True)
+
+
+# --- integration with normalize + fingerprint ---------------------------------------------------
+
+
+def test_copied_passage_is_found_in_real_text() -> None:
+    rng = random.Random(7)
+    vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+                  for _ in range(3000)]  # fmt: skip
+    source_words = [rng.choice(vocabulary) for _ in range(300)]
+    copied = source_words[100:160]  # 60 words
+    query_words = [rng.choice(vocabulary) for _ in range(50)] + copied + [rng.choice(vocabulary) for _ in range(50)]
+    source_text = "Intro. " + " ".join(source_words)
+    query_text = "The model said: " + ", ".join(query_words[:50]) + ". " + " ".join(copied) + "! " + \
+        " ".join(query_words[110:])
+    source, query = prose_tokens(source_text), prose_tokens(query_text)
+    s_fp, q_fp = fingerprint(source.exact), fingerprint(query.exact)
+    postings: dict[int, list[int]] = {}
+    for hash_, pos in zip(s_fp.hashes.tolist(), s_fp.positions.tolist(), strict=True):
+        postings.setdefault(hash_, []).append(pos)
+    rows = [(i, 9, int(source.starts[p]), int(source.ends[p + K - 1]))
+            for i, h in enumerate(q_fp.hashes.tolist()) for p in postings.get(h, [])]  # fmt: skip
+    doc_freq = np.array([1 if h in postings else 0 for h in q_fp.hashes.tolist()], dtype=np.int64)
+    spans = match_spans(q_fp.positions, query.starts, query.ends, as_hits(rows), doc_freq, k=K, n_works=1)
+    assert len(spans) == 1
+    (s,) = spans
+    copy_q0 = len(query_words[:50]) + 3  # "The model said" are tokens too
+    assert copy_q0 <= s.q_token_start <= copy_q0 + WINDOW
+    assert copy_q0 + 60 - WINDOW <= s.q_token_end <= copy_q0 + 60
+    copied_at_q = query_text.index(" ".join(copied))
+    copied_at_s = source_text.index(" ".join(copied))
+    assert query_text[s.q_start : s.q_end] in " ".join(copied)
+    assert s.q_start - copied_at_q <= 10 * WINDOW and copied_at_q + len(" ".join(copied)) - s.q_end <= 10 * WINDOW
+    assert source_text[s.s_start : s.s_end] == query_text[s.q_start : s.q_end]
+    assert copied_at_s <= s.s_start and s.s_end <= copied_at_s + len(" ".join(copied))
+    (evidence,) = rank_sources(spans)
+    assert evidence.work == 9 and evidence.new_tokens == s.tokens >= 60 - 2 * WINDOW
+
+
+def reference_spans(positions, starts, ends, hits, doc_freq, k, n_works, min_tokens, max_df, gap) -> list[SpanHit]:
+    """The merge rule hit by hit, for inputs with one posting per (work, fingerprint)."""
+    gap = 2 * k if gap is None else gap
+    weights = idf(doc_freq, n_works)
+    rows = sorted((w, int(positions[i]), s0, s1, i) for i, w, s0, s1 in zip(*(h.tolist() for h in hits))
+                  if max(int(doc_freq[i]), 1) <= max_df)  # fmt: skip
+    groups: list[list[tuple[int, ...]]] = []
+    for row in rows:
+        prev = groups[-1][-1] if groups else None
+        if prev and prev[0] == row[0] and row[1] - (prev[1] + k) <= gap and row[2] >= prev[2] - 8:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    out = []
+    for g in groups:
+        q0, q1 = g[0][1], min(max(r[1] for r in g) + k, len(starts))
+        if q1 - q0 >= min_tokens:
+            out.append(SpanHit(g[0][0], q0, q1, int(starts[q0]), int(ends[q1 - 1]), min(r[2] for r in g),
+                               max(r[3] for r in g), len(g), float(sum(weights[r[4]] for r in g))))  # fmt: skip
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_inputs())
+def test_merge_matches_a_plain_loop(inputs) -> None:
+    positions, starts, ends, hits, doc_freq, params = inputs
+    pairs = list(zip(hits[0].tolist(), hits[1].tolist()))
+    if len(set(pairs)) != len(pairs):
+        keep = np.array([pairs.index(p) == j for j, p in enumerate(pairs)], dtype=bool)
+        hits = tuple(h[keep] for h in hits)
+    got = match_spans(positions, starts, ends, hits, doc_freq, **params)
+    want = reference_spans(positions, starts, ends, hits, doc_freq, **params)
+    assert [dataclasses.replace(s, weight=0.0) for s in got] == [dataclasses.replace(s, weight=0.0) for s in want]
+    assert [s.weight for s in got] == pytest.approx([s.weight for s in want])
