@@ -43,15 +43,20 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, channel: str, hashes_in: n
 
 
 def _spans(cat: Catalog, tokens: TokenStream, min_tokens: int, max_df: int) -> list[tuple[SpanHit, str]]:
-    exact = _channel_spans(cat, tokens, "exact", tokens.exact, min_tokens, max_df)
-    found = [(s, "exact") for s in exact]
-    if tokens.renamed is not None:
+    """Spans per channel: ``exact`` first; for code inputs ``renamed``; for prose inputs the
+    ``words`` channel of catalogued code (code pasted into prose). A later channel only adds
+    spans the earlier ones do not mostly cover."""
+    found = [(s, "exact") for s in _channel_spans(cat, tokens, "exact", tokens.exact, min_tokens, max_df)]
+    extra = [("renamed", tokens.renamed)] if tokens.renamed is not None else []
+    if tokens.kind == "prose":
+        extra.append(("words", tokens.exact))
+    for channel, stream in extra:
         covered = np.zeros(len(tokens) + 1, dtype=bool)
-        for s in exact:
+        for s, _ in found:
             covered[s.q_token_start : s.q_token_end] = True
-        for s in _channel_spans(cat, tokens, "renamed", tokens.renamed, min_tokens, max_df):
+        for s in _channel_spans(cat, tokens, channel, stream, min_tokens, max_df):
             if covered[s.q_token_start : s.q_token_end].mean() < 0.5:
-                found.append((s, "renamed"))
+                found.append((s, "renamed" if channel == "renamed" else "exact"))
     return found
 
 

@@ -100,3 +100,11 @@ def test_missing_catalog_exits_3(tmp_path: Path) -> None:
     f.write_text("x")
     result = CliRunner().invoke(cli, ["trace", "--catalog", str(tmp_path / "nope"), str(f)])
     assert result.exit_code == 3 and result.stderr.startswith("Error: ")
+
+
+def test_code_pasted_into_markdown_is_found(catalog: str, tmp_path: Path) -> None:
+    output = tmp_path / "chat.md"
+    output.write_text("Use this helper:\n\n```python\n" + CODE + "```\n\nIt runs in O(n log n).\n")
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    assert {m.source for m in result.matches} == {"intervals.py"}
+    assert result.matches[0].license == "AGPL-3.0-only"

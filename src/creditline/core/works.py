@@ -16,7 +16,7 @@ from creditline.core import spdx
 from creditline.core.filescan import scan_document
 from creditline.core.fingerprint import K, WINDOW, fingerprint
 from creditline.core.licindex import LicenseIndex
-from creditline.core.normalize import TokenStream, tokenize
+from creditline.core.normalize import TokenStream, prose_tokens, tokenize
 from creditline.model import Document, FileResult, Work
 
 Postings = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -46,11 +46,16 @@ def channel_postings(tokens: TokenStream, channel: np.ndarray, k: int = K, windo
 
 
 def fingerprint_text(text: str, path: str | None = None) -> tuple[TokenStream, dict[str, Postings]]:
-    """Tokens of a text and the postings of each channel (``exact``; ``renamed`` for code)."""
+    """Tokens of a text and the postings of each channel: ``exact``; for code also ``renamed``
+    (identifiers and literals abstracted) and ``words`` (the code read as prose, so that code
+    pasted into a Markdown answer or a chat transcript is still found)."""
     tokens = tokenize(text, path)
     channels = {"exact": channel_postings(tokens, tokens.exact)}
     if tokens.renamed is not None:
         channels["renamed"] = channel_postings(tokens, tokens.renamed)
+    if tokens.kind == "code":
+        words = prose_tokens(text)
+        channels["words"] = channel_postings(words, words.exact)
     return tokens, channels
 
 
