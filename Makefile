@@ -15,12 +15,19 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 SITE := $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+STDLIB := $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
 
 # Scan the venv's own site-packages (real files of real packages; the license database's own
 # 37,000 rule texts are left out) and show the summary, then explain two licenses found there.
 demo: $(STAMP)
 	$(BIN)/creditline scan --summary-only --format table --jobs 2 --exclude 'licensedcode/' $(SITE)
 	$(BIN)/creditline explain --format table "MIT OR GPL-2.0-or-later"
+	@echo "--- index real works (Debian's license texts, some of Python's stdlib) and trace a sample output that copies from them"
+	rm -rf .creditline-demo
+	$(BIN)/creditline index --format table --catalog .creditline-demo /usr/share/common-licenses \
+		$(STDLIB)/textwrap.py $(STDLIB)/shlex.py $(STDLIB)/fnmatch.py $(STDLIB)/glob.py $(STDLIB)/tarfile.py
+	$(BIN)/python examples/make_sample_output.py .creditline-demo
+	$(BIN)/creditline trace --format table --catalog .creditline-demo .creditline-demo/answer.md .creditline-demo/helper.py
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

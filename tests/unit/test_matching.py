@@ -90,6 +90,15 @@ def test_out_of_order_source_splits() -> None:
     assert spans[0].s_start > spans[1].s_end
 
 
+def test_distant_source_jump_splits() -> None:
+    # Query tokens 0..60 copy two runs of one work that lie 50,000 chars apart in the source.
+    rows = copy_hits(EVERY_4, list(range(0, 8)), work=3) + copy_hits(EVERY_4, list(range(8, 16)), work=3, base=51_000)
+    assert [(s.q_token_start, s.q_token_end) for s in run(EVERY_4, rows)] == [(0, 28 + K), (32, 60 + K)]
+    # A short insertion in the source (100 chars) does not.
+    rows = copy_hits(EVERY_4, list(range(0, 8)), work=3) + copy_hits(EVERY_4, list(range(8, 16)), work=3, base=1100)
+    assert [(s.q_token_start, s.q_token_end) for s in run(EVERY_4, rows)] == [(0, 60 + K)]
+
+
 def test_min_tokens_filter() -> None:
     rows = copy_hits(EVERY_4, [0, 1], work=1)  # covers tokens [0, 16): 16 tokens
     assert run(EVERY_4, rows) == []
@@ -296,7 +305,8 @@ def reference_spans(positions, starts, ends, hits, doc_freq, k, n_works, min_tok
     groups: list[list[tuple[int, ...]]] = []
     for row in rows:
         prev = groups[-1][-1] if groups else None
-        if prev and prev[0] == row[0] and row[1] - (prev[1] + k) <= gap and row[2] >= prev[2] - 8:
+        if (prev and prev[0] == row[0] and row[1] - (prev[1] + k) <= gap and row[2] >= prev[2] - 8
+                and row[2] - prev[2] <= 2 * (starts[row[1]] - starts[prev[1]]) + 200):
             groups[-1].append(row)
         else:
             groups.append([row])

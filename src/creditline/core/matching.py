@@ -16,8 +16,10 @@ works that explain the query greedily, like set cover, and returns :class:`Sourc
    (all of them when it holds none once). So repeats join the copy's run instead of splitting it.
 3. Merging. Per work, hits sorted by query position join the previous one when the gap between
    the k-grams, ``q_position - (previous q_position + k)`` tokens, is at most ``gap`` and the source
-   moves forward (``s_start >= previous s_start - SOURCE_SLACK``): copies are in order, so a
-   passage that reuses the source's sentences in another order gives several spans. A span
+   moves forward (``s_start >= previous s_start - SOURCE_SLACK``), but not far
+   (``s_start - previous s_start <= SOURCE_STRETCH * query char advance + SOURCE_JUMP``): copies
+   are in order and contiguous, so a passage that reuses the source's sentences in another order,
+   or stray hits from distant parts of one work, give several spans. A span
    covers query tokens ``[first k-gram start, last k-gram end)``; spans under ``min_tokens`` are
    dropped. The default ``gap`` is ``2 * k`` tokens (24 with ``K = 12``): one edited word hides
    the ``k`` k-grams that hold it and winnowing may skip up to ``WINDOW - 1`` more on each side,
@@ -45,6 +47,8 @@ MAX_DF = 50  # fingerprints in more works than this are boilerplate
 MIN_NEW_TOKENS = 20  # a source must explain this many query tokens no better source explained
 IDF_FLOOR = 0.05  # added to every idf so common-but-kept fingerprints still count a little
 SOURCE_SLACK = 8  # chars a source may step back between consecutive hits of one span
+SOURCE_STRETCH = 2  # the source may advance at most this many times the query's char advance...
+SOURCE_JUMP = 200  # ...plus this many chars, between consecutive hits of one span
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,7 @@ def match_spans(
     qpos = positions[qi]
     order = np.lexsort((s_start, qpos, work))
     qi, work, s_start, s_end, qpos = qi[order], work[order], s_start[order], s_end[order], qpos[order]
+    q_char = tok_starts[qpos]
     weights = idf(doc_freq, n_works)[qi]
 
     first = np.ones(len(qi), dtype=bool)
@@ -150,6 +155,7 @@ def match_spans(
         (work[1:] != work[:-1])
         | (qpos[1:] - (qpos[:-1] + k) > gap)
         | (s_start[1:] < s_start[:-1] - SOURCE_SLACK)
+        | (s_start[1:] - s_start[:-1] > SOURCE_STRETCH * (q_char[1:] - q_char[:-1]) + SOURCE_JUMP)
     )
     heads = np.flatnonzero(first)
     span_q0 = qpos[heads]  # sorted by query position within a span: the first is the least
