@@ -238,8 +238,8 @@ class Match(_Dict):
 
     Offsets are characters, ``[start, end)``; lines are 1-based. ``kind`` is ``exact`` (same
     tokens after normalisation: case, whitespace, comments) or ``renamed`` (same code shape with
-    identifiers or literals changed). ``share`` is the part of the input's tokens this match
-    covers.
+    identifiers or literals changed). ``share`` is the part of the input's characters this
+    match covers.
     """
 
     source: str
@@ -266,7 +266,7 @@ class TraceResult(_Dict):
     path: str
     tokens: int
     matches: tuple[Match, ...] = ()
-    covered: float = 0.0  # share of the input's tokens found in the catalog
+    covered: float = 0.0  # share of the input's characters inside a match
 
 
 @dataclass(frozen=True)

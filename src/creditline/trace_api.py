@@ -9,7 +9,9 @@ obligations and a credit line.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -20,7 +22,7 @@ from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
 from creditline.core.fingerprint import K, WINDOW, fingerprint
 from creditline.core.matching import SpanHit, match_spans, rank_sources
-from creditline.core.normalize import TokenStream, tokenize
+from creditline.core.normalize import TokenStream, code_tokens, tokenize
 from creditline.core.works import line_starts
 from creditline.ingest import iter_documents
 from creditline.model import Document, Match, Obligations, Skipped, TraceReport, TraceResult, Work
@@ -83,7 +85,7 @@ class _Obligations:
         return self._cache[expression]
 
 
-def _match(cat: Catalog, span: SpanHit, kind: str, text_lines: np.ndarray, n_tokens: int,
+def _match(cat: Catalog, span: SpanHit, kind: str, text_lines: np.ndarray, text_len: int,
            obligations: _Obligations) -> Match:
     work = cat.work(span.work)
     return Match(
@@ -94,27 +96,80 @@ def _match(cat: Catalog, span: SpanHit, kind: str, text_lines: np.ndarray, n_tok
         source_start_line=cat.line_of(work.id, span.s_start),
         source_end_line=cat.line_of(work.id, max(span.s_end - 1, span.s_start)),
         kind=kind, tokens=span.q_token_end - span.q_token_start,
-        share=round((span.q_token_end - span.q_token_start) / max(n_tokens, 1), 4),
+        share=round((span.q_end - span.q_start) / max(text_len, 1), 4),
         license=work.license, obligations=obligations(work.license), credit_line=_credit(work),
     )
 
 
-def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS, max_df: int = MAX_DF,
-                   obligations: _Obligations | None = None) -> TraceResult:
-    tokens = tokenize(doc.text, doc.path if doc.path != "-" else None)
+_FENCE = re.compile(r"^(?P<fence>```+|~~~+)[ \t]*(?P<lang>[\w+#.-]*)[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
+                    re.MULTILINE | re.DOTALL)
+FENCE_LANGUAGES = {
+    "py": "python", "python": "python", "python3": "python", "js": "javascript", "javascript": "javascript",
+    "jsx": "javascript", "mjs": "javascript", "ts": "typescript", "typescript": "typescript", "tsx": "tsx",
+    "java": "java", "c": "c", "h": "c", "cpp": "cpp", "c++": "cpp", "cc": "cpp", "cs": "csharp",
+    "csharp": "csharp", "c#": "csharp", "go": "go", "golang": "go", "rust": "rust", "rs": "rust",
+    "ruby": "ruby", "rb": "ruby", "php": "php", "sh": "bash", "bash": "bash", "shell": "bash", "zsh": "bash",
+}  # fmt: skip
+
+
+def code_blocks(text: str) -> list[tuple[int, str, str]]:
+    """Fenced code blocks of a Markdown text: (char offset of the body, language, body)."""
+    out = []
+    for m in _FENCE.finditer(text):
+        lang = FENCE_LANGUAGES.get(m.group("lang").lower())
+        if lang and m.group("body").strip():
+            out.append((m.start("body"), lang, m.group("body")))
+    return out
+
+
+def _ranked_matches(cat: Catalog, tokens: TokenStream, text_lines: np.ndarray, offset: int, min_tokens: int,
+                    max_df: int, obligations: _Obligations) -> list[Match]:
     found = _spans(cat, tokens, min_tokens, max_df)
     kinds = {id(s): k for s, k in found}
     chosen = rank_sources([s for s, _ in found], min_new_tokens=min_tokens)
-    lines = line_starts(doc.text)
+    text_len = int(text_lines[-1]) if len(text_lines) else 0
+    return [
+        _match(cat, dataclasses.replace(s, q_start=s.q_start + offset, q_end=s.q_end + offset), kinds[id(s)],
+               text_lines, text_len, obligations)
+        for ev in chosen for s in ev.spans
+    ]
+
+
+def _overlaps(m: Match, kept: list[Match]) -> bool:
+    for k in kept:
+        if k.work_id == m.work_id:
+            inter = min(k.input_end, m.input_end) - max(k.input_start, m.input_start)
+            if inter > 0.5 * (m.input_end - m.input_start):
+                return True
+    return False
+
+
+def _covered(text: str, matches: list[Match]) -> float:
+    if not text:
+        return 0.0
+    mask = np.zeros(len(text), dtype=bool)
+    for m in matches:
+        mask[m.input_start : m.input_end] = True
+    return round(float(mask.mean()), 4)
+
+
+def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS, max_df: int = MAX_DF,
+                   obligations: _Obligations | None = None) -> TraceResult:
+    """Trace one text; for prose, fenced code blocks are also traced as code, so code pasted
+    into an answer is found with renamed identifiers too. ``covered`` is the share of the
+    text's characters inside a match."""
     obligations = obligations or _Obligations()
-    matches = [_match(cat, s, kinds[id(s)], lines, len(tokens), obligations) for ev in chosen for s in ev.spans]
+    tokens = tokenize(doc.text, doc.path if doc.path != "-" else None)
+    lines = np.append(line_starts(doc.text), len(doc.text))  # last entry: the text length
+    matches = _ranked_matches(cat, tokens, lines, 0, min_tokens, max_df, obligations)
+    if tokens.kind == "prose":
+        for start, lang, body in code_blocks(doc.text):
+            block = code_tokens(body, lang)
+            for m in _ranked_matches(cat, block, lines, start, min_tokens, max_df, obligations):
+                if not _overlaps(m, matches):
+                    matches.append(m)
     matches.sort(key=lambda m: (m.input_start, m.source))
-    covered = np.zeros(len(tokens) + 1, dtype=bool)
-    for ev in chosen:
-        for s in ev.spans:
-            covered[s.q_token_start : s.q_token_end] = True
-    return TraceResult(path=doc.path, tokens=len(tokens), matches=tuple(matches),
-                       covered=round(float(covered[:-1].mean()) if len(tokens) else 0.0, 4))
+    return TraceResult(path=doc.path, tokens=len(tokens), matches=tuple(matches), covered=_covered(doc.text, matches))
 
 
 def trace(inputs: Sequence[str], *, catalog: str | None = None, min_tokens: int = MIN_TOKENS,

@@ -108,3 +108,20 @@ def test_code_pasted_into_markdown_is_found(catalog: str, tmp_path: Path) -> Non
     (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
     assert {m.source for m in result.matches} == {"intervals.py"}
     assert result.matches[0].license == "AGPL-3.0-only"
+
+
+def test_renamed_code_in_a_fenced_block_is_found(catalog: str, tmp_path: Path) -> None:
+    renamed = CODE.replace("intervals", "spans").replace("merged", "acc").replace("ordered", "srt")
+    output = tmp_path / "chat.md"
+    text = "Try this:\n\n```py\n" + renamed + "```\n\nDone.\n"
+    output.write_text(text)
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    (m,) = [m for m in result.matches if m.source == "intervals.py"]
+    assert m.kind == "renamed" and m.license == "AGPL-3.0-only"
+    assert text.index("def merge_spans") - 2 <= m.input_start < text.index("return acc")
+    assert m.input_start_line >= 4 and 0 < m.share < 1
+
+
+def test_code_blocks() -> None:
+    text = "a\n```python\nx = 1\n```\n~~~unknownlang\ny\n~~~\n```\n\n```\n"
+    assert trace_api.code_blocks(text) == [(text.index("x = 1"), "python", "x = 1\n")]
