@@ -65,9 +65,22 @@ class ExpressionError(CreditlineError):
 
 
 class PolicyError(CreditlineError):
+    """A policy file that cannot be read or is invalid; ``problems`` lists every problem found."""
+
     code = "policy.invalid"
     exit_code = 2
     http_status = 422
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = (), source: str = "",
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems
+        self.source = source
+
+    def to_dict(self) -> dict[str, object]:
+        data = super().to_dict()
+        data.update(source=self.source, problems=list(self.problems))
+        return data
 
 
 class ConfigError(CreditlineError):

@@ -32,7 +32,8 @@ EvidenceKind = Literal["spdx_tag", "notice", "text", "reference", "tag", "intro"
 
 def _asdict(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _asdict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: _asdict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if f.metadata.get("to_dict", True)}
     if isinstance(obj, (list, tuple)):
         return [_asdict(x) for x in obj]
     if isinstance(obj, dict):
@@ -259,14 +260,20 @@ class Match(_Dict):
     obligations: tuple[Obligations, ...] = ()
     credit_line: str = ""
     root: str = ""
+    decision: Decision | None = None  # the policy's verdict, when ``trace`` ran with a policy
 
 
 @dataclass(frozen=True)
 class TraceResult(_Dict):
+    """One traced input. ``violations`` lists the matches a policy denies (empty without a
+    policy); ``text`` is the input itself, kept only when asked for (HTML reports), never in JSON."""
+
     path: str
     tokens: int
     matches: tuple[Match, ...] = ()
     covered: float = 0.0  # share of the input's characters inside a match
+    violations: tuple[Violation, ...] = ()
+    text: str | None = field(default=None, repr=False, compare=False, metadata={"to_dict": False})
 
 
 @dataclass(frozen=True)
@@ -275,7 +282,40 @@ class TraceReport(_Dict):
     inputs: tuple[TraceResult, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     schema_version: str = "1.0"
+    policy: str | None = None  # the name of the policy checked, if any
 
     @property
     def has_matches(self) -> bool:
         return any(r.matches for r in self.inputs)
+
+    @property
+    def violated(self) -> bool:
+        """Whether any match of any input breaks the policy."""
+        return any(r.violations for r in self.inputs)
+
+
+# --- policies -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision(_Dict):
+    """A policy's verdict on one license expression: ``reasons`` say why it is denied (one per
+    license and rule); ``notes`` what an allowed use still requires (credit, the choice to make
+    for an ``OR``)."""
+
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Violation(_Dict):
+    """A match a policy denies: the source work, its license, why, and where in the input."""
+
+    source: str
+    license: str | None
+    reasons: tuple[str, ...]
+    input_start: int = 0
+    input_end: int = 0
+    input_start_line: int = 0
+    input_end_line: int = 0

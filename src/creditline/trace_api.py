@@ -23,9 +23,10 @@ from creditline.core.credit import credit_line
 from creditline.core.fingerprint import K, WINDOW, fingerprint
 from creditline.core.matching import SpanHit, match_spans, rank_sources
 from creditline.core.normalize import TokenStream, code_tokens, tokenize
+from creditline.core.policy import Policy, check
 from creditline.core.works import line_starts
 from creditline.ingest import iter_documents
-from creditline.model import Document, Match, Obligations, Skipped, TraceReport, TraceResult, Work
+from creditline.model import Document, Match, Obligations, Skipped, TraceReport, TraceResult, Violation, Work
 from creditline.store import Catalog
 
 MIN_TOKENS = K + WINDOW - 1
@@ -153,8 +154,20 @@ def _covered(text: str, matches: list[Match]) -> float:
     return round(float(mask.mean()), 4)
 
 
+def _apply_policy(result: TraceResult, policy: Policy) -> TraceResult:
+    """Each match with the policy's decision, and the input's violations."""
+    matches = tuple(dataclasses.replace(m, decision=check(policy, m.license, m.obligations)) for m in result.matches)
+    violations = tuple(
+        Violation(source=m.source, license=m.license, reasons=m.decision.reasons, input_start=m.input_start,
+                  input_end=m.input_end, input_start_line=m.input_start_line, input_end_line=m.input_end_line)
+        for m in matches if m.decision is not None and not m.decision.allowed
+    )
+    return dataclasses.replace(result, matches=matches, violations=violations)
+
+
 def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS, max_df: int = MAX_DF,
-                   obligations: _Obligations | None = None) -> TraceResult:
+                   obligations: _Obligations | None = None, policy: Policy | None = None,
+                   keep_text: bool = False) -> TraceResult:
     """Trace one text; for prose, fenced code blocks are also traced as code, so code pasted
     into an answer is found with renamed identifiers too. ``covered`` is the share of the
     text's characters inside a match."""
@@ -169,12 +182,19 @@ def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS,
                 if not _overlaps(m, matches):
                     matches.append(m)
     matches.sort(key=lambda m: (m.input_start, m.source))
-    return TraceResult(path=doc.path, tokens=len(tokens), matches=tuple(matches), covered=_covered(doc.text, matches))
+    result = TraceResult(path=doc.path, tokens=len(tokens), matches=tuple(matches),
+                         covered=_covered(doc.text, matches), text=doc.text if keep_text else None)
+    return _apply_policy(result, policy) if policy is not None else result
 
 
 def trace(inputs: Sequence[str], *, catalog: str | None = None, min_tokens: int = MIN_TOKENS,
-          max_df: int = MAX_DF, stdin: BinaryIO | None = None) -> TraceReport:
-    """Trace each input (file path, or ``-`` for stdin) against the catalog."""
+          max_df: int = MAX_DF, stdin: BinaryIO | None = None, policy: Policy | None = None,
+          keep_text: bool = False) -> TraceReport:
+    """Trace each input (file path, or ``-`` for stdin) against the catalog.
+
+    With ``policy``, every match carries the policy's ``decision`` and each input lists its
+    ``violations`` (``report.violated`` tells whether there are any). ``keep_text`` keeps each
+    input's text on its result (for reports that show it, such as HTML)."""
     cat = open_for_reading(catalog)
     obligations = _Obligations()
     results: list[TraceResult] = []
@@ -188,7 +208,8 @@ def trace(inputs: Sequence[str], *, catalog: str | None = None, min_tokens: int 
                 shown = path if path == "-" or os.path.isfile(path) else os.path.join(path, item.path)
                 doc = Document(path=shown, text=item.text, size=item.size, sha1=item.sha1)
                 results.append(trace_document(cat, doc, min_tokens=min_tokens, max_df=max_df,
-                                              obligations=obligations))
+                                              obligations=obligations, policy=policy, keep_text=keep_text))
     finally:
         cat.close()
-    return TraceReport(catalog=catalog_path(catalog), inputs=tuple(results), skipped=tuple(skipped))
+    return TraceReport(catalog=catalog_path(catalog), inputs=tuple(results), skipped=tuple(skipped),
+                       policy=policy.name if policy is not None else None)

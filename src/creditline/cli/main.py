@@ -63,6 +63,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from creditline.cli.explain import explain
     from creditline.cli.index import catalog, index
+    from creditline.cli.policy import policy
     from creditline.cli.scan import scan
     from creditline.cli.trace import trace
 
@@ -71,6 +72,7 @@ def _register() -> None:
     cli.add_command(index)
     cli.add_command(catalog)
     cli.add_command(trace)
+    cli.add_command(policy)
 
 
 _register()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -10,11 +9,13 @@ import click
 from creditline import trace_api
 from creditline.cli.index import catalog_option
 from creditline.cli.options import format_option, output_option, write_output
+from creditline.config import builtin_policies, load_policy
 from creditline.model import TraceReport
+from creditline.render import render
 
 
 def _table(report: TraceReport) -> str:
-    lines = []
+    lines = [f"policy: {report.policy}"] if report.policy else []
     for r in report.inputs:
         lines.append(f"{r.path}: {len(r.matches)} match(es), {r.covered:.0%} of {r.tokens} tokens found in the catalog")
         for m in r.matches:
@@ -28,6 +29,11 @@ def _table(report: TraceReport) -> str:
             if needs:
                 lines.append(f"    requires: {', '.join(needs)}")
             lines.append(f"    credit: {m.credit_line}")
+            if m.decision is not None:
+                lines += [f"    VIOLATION: {reason}" for reason in m.decision.reasons]
+                lines += [f"    note: {note}" for note in m.decision.notes]
+        if r.violations:
+            lines.append(f"  {len(r.violations)} policy violation(s)")
     return "\n".join(lines) + "\n"
 
 
@@ -38,16 +44,23 @@ def _table(report: TraceReport) -> str:
               help="Shortest copied run reported, in tokens.")
 @click.option("--max-df", type=click.IntRange(1), default=trace_api.MAX_DF, show_default=True,
               help="Ignore fingerprints found in more works than this (boilerplate, license headers).")
-@format_option(("table", "json"))
+@click.option("--policy", "policy_path", metavar="FILE|NAME", default=None,
+              help=f"Check every match against a policy TOML file or a ready-made policy "
+                   f"({', '.join(builtin_policies())}); any violation exits 1.")
+@format_option(("table", "json", "sarif", "html"))
 @output_option
-def trace(inputs: tuple[str, ...], catalog: str | None, min_tokens: int, max_df: int, fmt: str | None,
-          output: str | None) -> None:
+@click.pass_context
+def trace(ctx: click.Context, inputs: tuple[str, ...], catalog: str | None, min_tokens: int, max_df: int,
+          policy_path: str | None, fmt: str | None, output: str | None) -> None:
     """Find the spans of INPUTS (files or - for stdin) that appear in catalogued works.
 
-    Exit codes: 0 done (matches or not); 2 usage error; 3 input or catalog error.
+    Exit codes: 0 done (matches or not, no policy violation); 1 a match violates --policy;
+    2 usage error or invalid policy; 3 input or catalog error.
     """
-    report = trace_api.trace(list(inputs), catalog=catalog, min_tokens=min_tokens, max_df=max_df)
-    if (fmt or ("table" if sys.stdout.isatty() else "json")) == "json":
-        write_output(json.dumps(report.to_dict(), ensure_ascii=False) + "\n", output)
-    else:
-        write_output(_table(report), output)
+    policy = load_policy(policy_path) if policy_path else None
+    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    report = trace_api.trace(list(inputs), catalog=catalog, min_tokens=min_tokens, max_df=max_df, policy=policy,
+                             keep_text=fmt == "html")
+    write_output(_table(report) if fmt == "table" else render("trace", fmt, report), output)
+    if report.violated:
+        ctx.exit(1)

@@ -470,3 +470,15 @@ def scancode_to_spdx(expr: str, key_to_spdx: Mapping[str, str]) -> str:
     :raises ExpressionError: when ``expr`` does not parse.
     """
     return _fill(_scancode_template(expr), key_to_spdx, nested=False)
+
+
+def structure(expr: str) -> Template:
+    """The tree of ``expr`` with canonical SPDX ids: ``("key", id)``, ``("with", id, exception)``
+    or ``("AND" | "OR", (children...))``.
+
+    >>> structure("MIT OR (GPL-2.0+ AND Apache-2.0)")
+    ('OR', (('key', 'MIT'), ('AND', (('key', 'GPL-2.0-or-later'), ('key', 'Apache-2.0')))))
+
+    :raises ExpressionError: when ``expr`` does not parse.
+    """
+    return _template(parse(expr))

@@ -19,6 +19,11 @@ _RENDERERS: dict[str, dict[str, tuple[str, str]]] = {
         "table": ("text", "obligations_table"),
         "markdown": ("markdown", "obligations_markdown"),
     },
+    "trace": {
+        "json": ("trace", "trace_json"),
+        "sarif": ("trace", "trace_sarif"),
+        "html": ("trace", "trace_html"),
+    },
 }
 
 
