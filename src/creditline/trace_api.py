@@ -31,6 +31,10 @@ from creditline.store import Catalog
 
 MIN_TOKENS = K + WINDOW - 1
 MAX_DF = 50
+# Abstracted code is far less specific than real tokens: files of one project share long runs
+# of "identifier = identifier(identifier)". Renamed fingerprints found in more works than this
+# are not evidence.
+RENAMED_MAX_DF = 5
 
 
 def _channel_spans(cat: Catalog, tokens: TokenStream, channel: str, hashes_in: np.ndarray, min_tokens: int,
@@ -57,7 +61,8 @@ def _spans(cat: Catalog, tokens: TokenStream, min_tokens: int, max_df: int) -> l
         covered = np.zeros(len(tokens) + 1, dtype=bool)
         for s, _ in found:
             covered[s.q_token_start : s.q_token_end] = True
-        for s in _channel_spans(cat, tokens, channel, stream, min_tokens, max_df):
+        limit = min(max_df, RENAMED_MAX_DF) if channel == "renamed" else max_df
+        for s in _channel_spans(cat, tokens, channel, stream, min_tokens, limit):
             if covered[s.q_token_start : s.q_token_end].mean() < 0.5:
                 found.append((s, "renamed" if channel == "renamed" else "exact"))
     return found
