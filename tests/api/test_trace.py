@@ -11,27 +11,13 @@ from click.testing import CliRunner
 
 from creditline import catalog_api, trace_api
 from creditline.cli.main import cli
+from samples import INTERVALS_CODE
 
 WORDS = ("river mountain lantern harbor meadow violet thunder copper willow falcon ember glacier orchard "
          "saffron canyon pebble quartz tundra marble horizon").split()
 _RNG = random.Random(42)
 LYRICS = "\n".join(" ".join(_RNG.choice(WORDS) for _ in range(9)) for _ in range(40))
-CODE = '''
-def merge_intervals(intervals):
-    """Merge overlapping intervals."""
-    ordered = sorted(intervals, key=lambda pair: pair[0])
-    merged = []
-    for start, end in ordered:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def total_length(intervals):
-    return sum(end - start for start, end in merge_intervals(intervals))
-'''
+CODE = INTERVALS_CODE
 
 
 @pytest.fixture()

@@ -11,23 +11,9 @@ from click.testing import CliRunner
 from creditline import catalog_api, trace_api
 from creditline.cli.main import cli
 from creditline.config import load_policy
+from samples import INTERVALS_CODE
 
-CODE = '''
-def merge_intervals(intervals):
-    """Merge overlapping intervals."""
-    ordered = sorted(intervals, key=lambda pair: pair[0])
-    merged = []
-    for start, end in ordered:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def total_length(intervals):
-    return sum(end - start for start, end in merge_intervals(intervals))
-'''
+CODE = INTERVALS_CODE
 POEM = "\n".join(f"the {w} sings over quiet water and amber light number {i}" for i, w in enumerate(
     "lark wren finch robin heron swallow kestrel plover curlew sparrow".split()))
 
