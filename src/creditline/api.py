@@ -45,8 +45,7 @@ def _scan_work(item: FileRef | Document | Skipped) -> list[tuple[str, FileResult
 
 
 def _with_state(copyrights: bool, limits: Limits) -> Callable[[], LicenseIndex]:
-    runner._STATE["copyrights"] = copyrights  # inherited by forked workers
-    runner._STATE["limits"] = limits
+    runner.share(copyrights=copyrights, limits=limits)
     return get_index
 
 

@@ -56,7 +56,7 @@ def _prepare(item: FileRef | Document | Skipped) -> list[PreparedWork | Skipped 
 
 
 def _state(known: dict[tuple[str, str], str], meta: dict[str, dict[str, str]], limits: Limits) -> Callable[[], object]:
-    runner._STATE.update(known=known, meta=meta, limits=limits)  # inherited by forked workers
+    runner.share(known=known, meta=meta, limits=limits)
     return get_index
 
 

@@ -29,6 +29,14 @@ def state(key: str) -> Any:
     return _STATE[key]
 
 
+def share(**values: Any) -> None:
+    """Make values available to :func:`state` here and in workers forked after this call.
+
+    Where workers are spawned rather than forked (not Linux), pass what they need through
+    ``initializer`` instead."""
+    _STATE.update(values)
+
+
 def _run_batch(fn: Callable[[T], R], batch: list[T]) -> list[R]:
     return [fn(x) for x in batch]
 
