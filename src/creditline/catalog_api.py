@@ -60,10 +60,9 @@ def _state(known: dict[tuple[str, str], str], meta: dict[str, dict[str, str]], l
     return get_index
 
 
-def _prepared(paths: Sequence[str], catalog: Catalog, meta: dict[str, dict[str, str]], jobs: int,
+def _prepared(paths: Sequence[str], known: dict[tuple[str, str], str], meta: dict[str, dict[str, str]], jobs: int,
               progress: Progress | None) -> Iterator[PreparedWork | Skipped | tuple[str, str]]:
     get_index()
-    known = {(w.root, w.path): w.sha1 for w in catalog.works()}
     limits = Limits()
     total = count_candidates(paths) if progress else None
     work = iter_work(paths, limits=limits)
@@ -103,16 +102,16 @@ def _index_into(cat: Catalog, directory: str, paths: Sequence[str], meta: dict[s
     skipped: list[Skipped] = []
     unchanged = 0
     removed: list[str] = []
+    known = {(w.root, w.path): w.sha1 for w in cat.works()} if paths else {}
     with cat.writer(FingerprintParams.current()) as writer:
-        for item in _prepared(paths, cat, meta, jobs, progress) if paths else ():
+        for item in _prepared(paths, known, meta, jobs, progress) if paths else ():
             if isinstance(item, Skipped):
                 skipped.append(item)
             elif isinstance(item, tuple):
                 unchanged += 1
             else:
-                existed = cat.find(item.work.path, item.work.root) is not None
                 writer.add_work(item.work, item.fingerprints, item.line_starts)
-                (updated if existed else added).append(item.work.path)
+                (updated if (item.work.root, item.work.path) in known else added).append(item.work.path)
         for path in remove:
             if writer.remove(path):
                 removed.append(path)

@@ -44,7 +44,7 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, channel: str, hashes_in: n
         return []
     hits = cat.lookup(fp.hashes, channel)
     df = cat.document_frequency(fp.hashes, channel)
-    n_works = int(cat.stats().get("works", 0))
+    n_works = cat.work_count()
     return match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=n_works,
                        min_tokens=min_tokens, max_df=max_df)
 

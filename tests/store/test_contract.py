@@ -199,6 +199,16 @@ class TestWorks:
         assert stats["params"] == PARAMS.to_dict() and stats["format_version"] == CATALOG_FORMAT_VERSION
         assert {"shards", "bytes", "dead_postings", "schema_version"} <= set(stats)
 
+    def test_work_count_follows_adds_and_removes(self, catalog: Catalog) -> None:
+        assert catalog.work_count() == 0
+        with catalog.writer() as w:
+            add(w, "a.txt", [1, 2, 3])
+            add(w, "b.txt", [1])
+        assert catalog.work_count() == 2 == catalog.stats()["works"]
+        with catalog.writer() as w:
+            w.remove("a.txt")
+        assert catalog.work_count() == 1
+
 
 class TestWriter:
     def test_exception_in_block_publishes_nothing(self, catalog: Catalog) -> None:

@@ -131,7 +131,13 @@ class Catalog(Protocol):
         ...
 
     def stats(self) -> dict[str, Any]:
-        """works, postings per channel, shards, bytes on disk, params, format and schema versions."""
+        """works, postings per channel, shards, bytes on disk, params, format and schema versions.
+
+        Counts live postings, so it reads every shard: for reports, not for hot paths."""
+        ...
+
+    def work_count(self) -> int:
+        """Number of works, cheaply (one query): what per-lookup code should use."""
         ...
 
     def close(self) -> None:

@@ -129,6 +129,9 @@ class MemoryCatalog:
         """1-based line number of ``char_offset`` in the work."""
         return line_number(self._state.lines[work_id], char_offset)
 
+    def work_count(self) -> int:
+        return len(self._state.works)
+
     def stats(self) -> dict[str, Any]:
         """works, postings per channel, shards (0), bytes (in memory), params, versions."""
         state = self._state

@@ -258,6 +258,9 @@ class SqliteCatalog:
             raise KeyError(work_id)
         return line_number(np.frombuffer(rows[0][0], dtype="<u4"), char_offset)
 
+    def work_count(self) -> int:
+        return int(self._query("SELECT count(*) FROM works")[0][0])
+
     def stats(self) -> dict[str, Any]:
         """works, live and dead postings per channel, shards, bytes on disk, params, versions."""
         view = self._current_view()
