@@ -47,23 +47,48 @@ def _index_process(cat: str, big: Path, log: Path) -> subprocess.Popen[bytes]:
                                  "--format", "json", str(big)], stdout=subprocess.DEVNULL, stderr=err, env=env)
 
 
-def _full_run_seconds(big: Path, tmp_path: Path) -> float:
+def _holds_writer_lock(pid: int, cat: str) -> bool:
+    """Whether process ``pid`` has ``<cat>/writer.lock`` open (Linux /proc), i.e. is inside its
+    writer block; looking does not touch the lock itself."""
+    lock = os.path.realpath(os.path.join(cat, "writer.lock"))
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == lock:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _wait_for_writer(proc: subprocess.Popen[bytes], cat: str, timeout: float = 60) -> float:
     start = time.monotonic()
-    proc = _index_process(str(tmp_path / "scratch"), big, tmp_path / "scratch.log")
-    assert proc.wait(timeout=120) == 0
-    return time.monotonic() - start
+    while not _holds_writer_lock(proc.pid, cat):
+        assert proc.poll() is None, "index finished before it was seen writing"
+        assert time.monotonic() - start < timeout
+        time.sleep(0.005)
+    return time.monotonic()
 
 
-@pytest.mark.parametrize("fraction", [0.3, 0.6, 0.95], ids=["early", "middle", "late"])
-def test_sigkill_leaves_previous_catalog(setup: tuple[str, Path, Path, str], fraction: float, tmp_path: Path) -> None:
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux /proc to see the writer lock")
+@pytest.mark.parametrize("when", ["before-writer", "writer-start", "writer-later"])
+def test_sigkill_leaves_previous_catalog(setup: tuple[str, Path, Path, str], when: str, tmp_path: Path) -> None:
+    """Killed before its writer block or inside it, ``index`` leaves exactly the previous catalog;
+    killed later it may have published, but never a part of the run."""
     cat, big, output, _ = setup
-    total = _full_run_seconds(big, tmp_path)
     proc = _index_process(cat, big, tmp_path / "index.log")
-    time.sleep(total * fraction)
+    if when == "before-writer":
+        time.sleep(0.05)
+    else:
+        _wait_for_writer(proc, cat)
+        time.sleep(0.0 if when == "writer-start" else 0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     works = catalog_api.catalog_stats(cat)["works"]
-    if fraction < 0.9:
+    if when != "writer-later":
         assert works == 2  # killed before its one publishing commit: the previous catalog, whole
     assert works in (2, 302)  # never a part of the run
     (result,) = trace_api.trace([str(output)], catalog=cat).inputs
