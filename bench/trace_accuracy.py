@@ -8,7 +8,9 @@ What it measures
                 bench/.work/accuracy-npm/node_modules (left out, with a note, if missing);
       licenses  /usr/share/common-licenses/*;
       debian    /usr/share/doc/*/copyright;
-      docs      *.txt / *.md / *.rst and dist-info LICENSE files under .venv's site-packages.
+      docs      *.txt / *.md / *.rst and dist-info LICENSE files under the site-packages of
+                bench/.work/accuracy-venv (pinned packages, made by bench/scan_accuracy.py), or of
+                .venv when that is missing.
     Files are de-duplicated by content and sampled with random.Random(42) (``--corpus-files``),
     staged as symlinks ``bench/.work/trace-corpus/<pool>/<relpath>`` and indexed in place into
     ``bench/.work/trace-catalog`` (reused on later runs unless ``--rebuild`` or the corpus changed).
@@ -20,17 +22,21 @@ What it measures
       reformat       code: comment lines dropped/added, inner spacing collapsed, blank lines and
                      (JS) indentation changed; prose: re-wrapped at another width and re-cased;
       renamed        code only: every lowercase name (regex \\b[a-z_][a-z0-9_]*\\b) that is not a
-                     keyword/builtin renamed consistently;
+                     keyword/builtin renamed consistently, outside comments and string literals;
       insert_delete  1-3 foreign lines inserted and 1-3 lines deleted inside the span;
       word_edits     prose only: 3-5% of the words replaced by random words.
     Code spans are whole lines; they go into a bare .py/.js output (filler as comments) or into a
     Markdown fence in a .md output; prose spans into .md/.txt outputs.  Negatives are filler plus
-    a span of a corpus file that was NOT catalogued and shares no 20-word run with the catalog
-    (held-out Debian copyright files often quote catalogued license texts: that is reuse).
+    a span of a corpus file that was NOT catalogued and shares no run of 20 words, nor of 20
+    code tokens (words and punctuation, case kept), with the catalog: held-out Debian copyright
+    files often quote catalogued license texts, and held-out files of one npm package share
+    generated template code with catalogued ones; that is reuse, not a negative.
 
     A span whose text (lower-cased words) also occurs in other catalogued works counts any of
-    them as the right source ("aliases"); spans found verbatim in more than 5 works (boilerplate
-    the tool ignores by design, --max-df) are re-drawn.
+    them as the right source ("aliases"). Spans found verbatim in more than 5 works, and spans
+    whose 20-word runs are mostly found in more than 5 works (a license text with one unique
+    copyright line, a license header above two lines of code), are boilerplate the tool ignores
+    by design (--max-df) and are re-drawn.
 
 Scores
     source level   per output the predicted sources (set of match sources) against the true set:
@@ -132,7 +138,11 @@ def _pool_files() -> dict[str, list[tuple[str, Path]]]:
     pools["licenses"] = [(p.name, p) for p in sorted(cl.iterdir()) if p.is_file()] if cl.is_dir() else []
     doc = Path("/usr/share/doc")
     pools["debian"] = [(f"{p.parent.name}/copyright", p) for p in sorted(doc.glob("*/copyright")) if p.is_file()]
-    site = Path(sysconfig.get_paths(vars={"base": str(ROOT / ".venv"), "platbase": str(ROOT / ".venv")})["purelib"])
+    # The pinned packages of the scan benchmark (bench/accuracy/requirements.txt), so the corpus
+    # does not change when the project's own dependencies do; the project venv otherwise.
+    pinned = sorted((WORK / "accuracy-venv").glob("lib/python*/site-packages"))
+    site = pinned[0] if pinned else \
+        Path(sysconfig.get_paths(vars={"base": str(ROOT / ".venv"), "platbase": str(ROOT / ".venv")})["purelib"])
     out = []
     if site.is_dir():
         for p in sorted(site.rglob("*")):
@@ -247,8 +257,32 @@ NAME = re.compile(r"\b[a-z_][a-z0-9_]*\b")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
-def rename(text: str, lang: str, rng: random.Random) -> str:
+# Code outside comments and string literals: renaming touches identifiers, not the words of a
+# comment, a docstring or a message (a model that renames variables keeps those as they are).
+_PY_SKIP = re.compile(r"(?s)#[^\n]*|\"\"\".*?\"\"\"|'''.*?'''|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'")
+_JS_SKIP = re.compile(r"(?s)//[^\n]*|/\*.*?\*/|`(?:\\.|[^`\\])*`|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'")
+
+
+def rename(text: str, lang: str, rng: random.Random, whole: str | None = None) -> str:
+    """Rename every identifier (lower-case name that is not a keyword or builtin) consistently,
+    in code only: comments and string literals are left as they are. ``whole`` is the file the
+    span was cut from: comments and strings are found there, so that a span starting inside a
+    docstring is read right."""
     keep = PY_KEEP if lang == "py" else JS_KEEP
+    skip = _PY_SKIP if lang == "py" else _JS_SKIP
+    at = whole.find(text) if whole else -1
+    if at >= 0:
+        renamed, pos = [], at
+        for m in skip.finditer(whole):
+            if m.end() <= at or m.start() >= at + len(text):
+                continue
+            lo, hi = max(m.start(), at), min(m.end(), at + len(text))
+            renamed.append(whole[pos:lo])
+            renamed.append("\x00" + whole[lo:hi] + "\x01")
+            pos = hi
+        renamed.append(whole[pos:at + len(text)])
+        text = "".join(renamed)
+        skip = re.compile("(?s)\x00.*?\x01")
     mapping: dict[str, str] = {}
     used = set(NAME.findall(text))
 
@@ -265,7 +299,13 @@ def rename(text: str, lang: str, rng: random.Random) -> str:
                     break
         return mapping[name]
 
-    return NAME.sub(sub, text)
+    out, pos = [], 0
+    for m in skip.finditer(text):
+        out.append(NAME.sub(sub, text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(NAME.sub(sub, text[pos:]))
+    return "".join(out).replace("\x00", "").replace("\x01", "")
 
 
 def reformat_code(text: str, lang: str, rng: random.Random) -> str:
@@ -386,23 +426,47 @@ def lang_of(work: dict) -> str:
 
 
 class Aliases:
-    """Which catalogued works contain a span's words (lower-cased, punctuation dropped)."""
+    """Which catalogued works contain a span's words (lower-cased, punctuation dropped), and how
+    much of a span is boilerplate (runs of words found in many works)."""
+
+    RUN = 20  # words (and code tokens) in a shared run
 
     def __init__(self, catalog: list[dict]):
         self.rels = [c["rel"] for c in catalog]
         self.texts = [_norm_words(c["text"]) for c in catalog]
+        self._raw = [c["text"] for c in catalog]
+        self._word_df: dict[int, int] | None = None
+        self._token_runs: set[int] | None = None
 
-        self._grams: set[int] | None = None
+    @staticmethod
+    def _runs(items: list[str], n: int) -> set[int]:
+        return {hash(" ".join(items[i:i + n])) for i in range(len(items) - n + 1)}
 
-    def shares_run(self, text: str, n: int = 20) -> bool:
-        """Whether ``text`` shares a run of ``n`` words with any catalogued work."""
-        if self._grams is None:
-            self._grams = set()
+    def _words(self) -> dict[int, int]:
+        if self._word_df is None:
+            df: dict[int, int] = defaultdict(int)
             for t in self.texts:
-                w = t.split()
-                self._grams.update(hash(" ".join(w[i:i + n])) for i in range(len(w) - n + 1))
-        w = _norm_words(text).split()
-        return any(hash(" ".join(w[i:i + n])) in self._grams for i in range(len(w) - n + 1))
+                for h in self._runs(t.split(), self.RUN):
+                    df[h] += 1
+            self._word_df = df
+        return self._word_df
+
+    def shares_run(self, text: str) -> bool:
+        """Whether ``text`` shares a run of 20 words, or of 20 code tokens (words and
+        punctuation, case kept), with any catalogued work: the shortest copy the tool promises
+        to find, in either unit."""
+        if self._token_runs is None:
+            self._token_runs = set().union(*(self._runs(_TOKEN.findall(c), self.RUN) for c in self._raw))
+        words = self._words()
+        if any(h in words for h in self._runs(_norm_words(text).split(), self.RUN)):
+            return True
+        return any(h in self._token_runs for h in self._runs(_TOKEN.findall(text), self.RUN))
+
+    def boilerplate_share(self, span: str) -> float:
+        """Share of the span's 20-word runs found in more than MAX_ALIASES catalogued works."""
+        runs = self._runs(_norm_words(span).split(), self.RUN)
+        words = self._words()
+        return sum(words.get(h, 0) > MAX_ALIASES for h in runs) / len(runs) if runs else 0.0
 
     def of(self, span: str) -> list[str]:
         key = _norm_words(span)
@@ -434,10 +498,10 @@ def make_cases(n_cases: int, n_neg: int, catalog: list[dict], held: list[dict], 
             if span is None:
                 continue
             al = aliases.of(span)
-            if len(al) > MAX_ALIASES or w["rel"] not in al:
+            if len(al) > MAX_ALIASES or w["rel"] not in al or aliases.boilerplate_share(span) > 0.5:
                 continue
             used.add(w["rel"])
-            spans.append({"source": w["rel"], "aliases": al, "lang": lang_of(w), "orig": span})
+            spans.append({"source": w["rel"], "aliases": al, "lang": lang_of(w), "orig": span, "whole": w["text"]})
         langs = {s["lang"] for s in spans}
         bare = len(langs) == 1 and langs != {"prose"} and rng.random() < 0.4
         ext = ("." + next(iter(langs))) if bare else (".txt" if langs == {"prose"} and rng.random() < 0.3 else ".md")
@@ -457,7 +521,7 @@ def make_cases(n_cases: int, n_neg: int, catalog: list[dict], held: list[dict], 
             if etype == "reformat":
                 text = reformat_prose(text, rng) if kind == "prose" else reformat_code(text, kind, rng)
             elif etype == "renamed":
-                text = rename(text, kind, rng)
+                text = rename(text, kind, rng, s["whole"])
             elif etype == "insert_delete":
                 text, foreign = insert_delete(text, kind, rng)
             elif etype == "word_edits":
@@ -634,6 +698,7 @@ def main() -> int:
     t1 = time.perf_counter()
     cases = make_cases(args.cases, args.negatives, catalog, held, aliases, rng)
     print(f"cases: {args.cases} outputs + {args.negatives} negatives [{time.perf_counter() - t1:.1f}s]")
+    (CASES / "cases.json").write_text(json.dumps(cases, indent=1))  # the truth, for looking at misses
 
     t2 = time.perf_counter()
     report = trace_api.trace([c["path"] for c in cases], catalog=str(CATALOG))
@@ -709,6 +774,9 @@ def main() -> int:
             kept.append(m)
     with open(RESULTS / "trace_accuracy_misses.jsonl", "w") as f:
         for m in kept:
+            f.write(json.dumps(m) + "\n")
+    with open(CASES / "misses.jsonl", "w") as f:  # all of them, beside the cases
+        for m in misses:
             f.write(json.dumps(m) + "\n")
     print(f"\nwrote {RESULTS / 'trace_accuracy.json'} and trace_accuracy_misses.jsonl ({len(kept)} of "
           f"{len(misses)} misses)")

@@ -22,7 +22,7 @@ from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
 from creditline.core.fingerprint import K, WINDOW, fingerprint
 from creditline.core.matching import SpanHit, match_spans, rank_sources
-from creditline.core.normalize import TokenStream, code_tokens, tokenize
+from creditline.core.normalize import TokenStream, code_tokens, prose_tokens, tokenize
 from creditline.core.policy import Policy, check
 from creditline.core.works import line_starts
 from creditline.ingest import iter_documents
@@ -31,41 +31,90 @@ from creditline.store import Catalog
 
 MIN_TOKENS = K + WINDOW - 1
 MAX_DF = 50
+# A span is evidence only when it holds an anchor: a fingerprint found in at most this many works
+# (the copied work and a few copies of it). Spans made only of fingerprints shared more widely are
+# stock code or boilerplate, whatever their length; once a work is anchored, its other hits
+# (common ones included) extend its spans.
+ANCHOR_DF = 5
 # Abstracted code is far less specific than real tokens: files of one project share long runs
 # of "identifier = identifier(identifier)". Renamed fingerprints found in more works than this
 # are not evidence.
 RENAMED_MAX_DF = 5
+RENAMED_ANCHOR_DF = 2
+# Short abstracted matches are common by chance (a table of "name: [number, number]" rows):
+# a renamed span under this many tokens counts only when the same work also matches literally.
+RENAMED_MIN_TOKENS = 30
+_CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
 
-def _channel_spans(cat: Catalog, tokens: TokenStream, channel: str, hashes_in: np.ndarray, min_tokens: int,
-                   max_df: int) -> list[SpanHit]:
-    fp = fingerprint(hashes_in, K, WINDOW)
+def _doc_freq(hits: tuple[np.ndarray, ...], n_queries: int) -> np.ndarray:
+    """Distinct works per query fingerprint, from the hits themselves (no second lookup)."""
+    qi, work = hits[0].astype(np.int64), hits[1].astype(np.int64)
+    if not len(qi):
+        return np.zeros(n_queries, dtype=np.int64)
+    pairs = np.unique(qi * (int(work.max()) + 1) + work)
+    return np.bincount(pairs // (int(work.max()) + 1), minlength=n_queries)
+
+
+def _lookup(cat: Catalog, hashes: np.ndarray, channels: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    found = [cat.lookup(hashes, ch) for ch in channels]
+    return tuple(np.concatenate([h[i] for h in found]) for i in range(4))
+
+
+def _channel_spans(cat: Catalog, tokens: TokenStream, stream: np.ndarray, channels: tuple[str, ...],
+                   min_tokens: int, max_df: int, anchor_df: int) -> list[SpanHit]:
+    fp = fingerprint(stream, K, WINDOW)
     if not len(fp):
         return []
-    hits = cat.lookup(fp.hashes, channel)
-    df = cat.document_frequency(fp.hashes, channel)
-    n_works = cat.work_count()
-    return match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=n_works,
-                       min_tokens=min_tokens, max_df=max_df)
+    hits = _lookup(cat, fp.hashes, channels)
+    df = _doc_freq(hits, len(fp.hashes))
+    return match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
+                       min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df)
 
 
-def _spans(cat: Catalog, tokens: TokenStream, min_tokens: int, max_df: int) -> list[tuple[SpanHit, str]]:
-    """Spans per channel: ``exact`` first; for code inputs ``renamed``; for prose inputs the
-    ``words`` channel of catalogued code (code pasted into prose). A later channel only adds
-    spans the earlier ones do not mostly cover."""
-    found = [(s, "exact") for s in _channel_spans(cat, tokens, "exact", tokens.exact, min_tokens, max_df)]
-    extra = [("renamed", tokens.renamed)] if tokens.renamed is not None else []
-    if tokens.kind == "prose":
-        extra.append(("words", tokens.exact))
-    for channel, stream in extra:
-        covered = np.zeros(len(tokens) + 1, dtype=bool)
-        for s, _ in found:
-            covered[s.q_token_start : s.q_token_end] = True
-        limit = min(max_df, RENAMED_MAX_DF) if channel == "renamed" else max_df
-        for s in _channel_spans(cat, tokens, channel, stream, min_tokens, limit):
-            if covered[s.q_token_start : s.q_token_end].mean() < 0.5:
-                found.append((s, "renamed" if channel == "renamed" else "exact"))
+def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df: int) -> list[tuple[SpanHit, str]]:
+    """Spans per channel, all in the text's character space. Words (prose tokens) are looked up
+    in catalogued prose (``exact``) and in the words of catalogued code (``words``) together, so a
+    passage's document frequency counts both; code inputs are also looked up by code tokens
+    (``exact``) and abstracted code tokens (``renamed``), so comments and docstrings count as
+    words and code as code."""
+    found: list[tuple[SpanHit, str]] = []
+    if tokens.kind == "code":
+        found += [(s, "exact") for s in _channel_spans(cat, tokens, tokens.exact, ("exact",), min_tokens, max_df,
+                                                       ANCHOR_DF)]
+        words = prose_tokens(text)
+    else:
+        words = tokens
+    found += [(s, "words") for s in _channel_spans(cat, words, words.exact, ("exact", "words"), min_tokens,
+                                                   max_df, ANCHOR_DF)]
+    if tokens.renamed is not None:
+        literal = {s.work for s, _ in found}
+        found += [(s, "renamed") for s in _channel_spans(cat, tokens, tokens.renamed, ("renamed",), min_tokens,
+                                                         min(max_df, RENAMED_MAX_DF), RENAMED_ANCHOR_DF)
+                  if s.tokens >= max(min_tokens, RENAMED_MIN_TOKENS) or s.work in literal]
     return found
+
+
+def _merge_overlaps(spans: list[tuple[SpanHit, str]]) -> list[tuple[SpanHit, str]]:
+    """One span per overlapping group of one work: the union of their ranges; the kind of the
+    most literal channel (exact, then words, then renamed)."""
+    out: list[tuple[SpanHit, str]] = []
+    for span, channel in sorted(spans, key=lambda x: (x[0].work, x[0].q_start, -x[0].q_end)):
+        if out and out[-1][0].work == span.work and span.q_start < out[-1][0].q_end:
+            prev, prev_channel = out[-1]
+            if (channel == "words") == (prev_channel == "words"):  # one token stream: the union
+                tok = (prev.q_token_start, max(prev.q_token_end, span.q_token_end))
+            else:  # two streams (words, code tokens): the larger count
+                tok = max((prev.q_token_start, prev.q_token_end), (span.q_token_start, span.q_token_end),
+                          key=lambda t: t[1] - t[0])
+            merged = dataclasses.replace(
+                prev, q_token_start=tok[0], q_token_end=tok[1], q_end=max(prev.q_end, span.q_end), s_start=min(prev.s_start, span.s_start),
+                s_end=max(prev.s_end, span.s_end), fingerprints=prev.fingerprints + span.fingerprints,
+                weight=prev.weight + span.weight, min_df=min(prev.min_df, span.min_df))
+            out[-1] = (merged, min(prev_channel, channel, key=_CHANNEL_ORDER.__getitem__))
+        else:
+            out.append((span, channel))
+    return out
 
 
 def _line(starts: np.ndarray, offset: int) -> int:
@@ -128,16 +177,22 @@ def code_blocks(text: str) -> list[tuple[int, str, str]]:
     return out
 
 
-def _ranked_matches(cat: Catalog, tokens: TokenStream, text_lines: np.ndarray, offset: int, min_tokens: int,
-                    max_df: int, obligations: _Obligations) -> list[Match]:
-    found = _spans(cat, tokens, min_tokens, max_df)
-    kinds = {id(s): k for s, k in found}
-    chosen = rank_sources([s for s, _ in found], min_new_tokens=min_tokens)
+def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np.ndarray, offset: int,
+                    min_tokens: int, max_df: int, obligations: _Obligations) -> list[Match]:
+    found = _spans(cat, text, tokens, min_tokens, max_df)
+    if not found:
+        return []
+    # Sources are ranked by the characters they explain; "min_tokens tokens" in characters is
+    # min_tokens times the text's mean characters per token (separator included).
+    per_token = float((tokens.ends - tokens.starts).mean()) + 1.0 if len(tokens) else 1.0
+    chosen = rank_sources([s for s, _ in found], min_new_tokens=round(min_tokens * per_token), space="chars")
+    keep = {ev.work for ev in chosen}
+    merged = _merge_overlaps([(s, ch) for s, ch in found if s.work in keep])
     text_len = int(text_lines[-1]) if len(text_lines) else 0
     return [
-        _match(cat, dataclasses.replace(s, q_start=s.q_start + offset, q_end=s.q_end + offset), kinds[id(s)],
-               text_lines, text_len, obligations)
-        for ev in chosen for s in ev.spans
+        _match(cat, dataclasses.replace(s, q_start=s.q_start + offset, q_end=s.q_end + offset),
+               "renamed" if ch == "renamed" else "exact", text_lines, text_len, obligations)
+        for s, ch in merged
     ]
 
 
@@ -179,11 +234,11 @@ def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS,
     obligations = obligations or _Obligations()
     tokens = tokenize(doc.text, doc.path if doc.path != "-" else None)
     lines = np.append(line_starts(doc.text), len(doc.text))  # last entry: the text length
-    matches = _ranked_matches(cat, tokens, lines, 0, min_tokens, max_df, obligations)
+    matches = _ranked_matches(cat, doc.text, tokens, lines, 0, min_tokens, max_df, obligations)
     if tokens.kind == "prose":
         for start, lang, body in code_blocks(doc.text):
             block = code_tokens(body, lang)
-            for m in _ranked_matches(cat, block, lines, start, min_tokens, max_df, obligations):
+            for m in _ranked_matches(cat, body, block, lines, start, min_tokens, max_df, obligations):
                 if not _overlaps(m, matches):
                     matches.append(m)
     matches.sort(key=lambda m: (m.input_start, m.source))

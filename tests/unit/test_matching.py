@@ -315,7 +315,8 @@ def reference_spans(positions, starts, ends, hits, doc_freq, k, n_works, min_tok
         q0, q1 = g[0][1], min(max(r[1] for r in g) + k, len(starts))
         if q1 - q0 >= min_tokens:
             out.append(SpanHit(g[0][0], q0, q1, int(starts[q0]), int(ends[q1 - 1]), min(r[2] for r in g),
-                               max(r[3] for r in g), len(g), float(sum(weights[r[4]] for r in g))))  # fmt: skip
+                               max(r[3] for r in g), len(g), float(sum(weights[r[4]] for r in g)),
+                               min(max(int(doc_freq[r[4]]), 1) for r in g)))  # fmt: skip
     return out
 
 

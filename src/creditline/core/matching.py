@@ -64,6 +64,7 @@ class SpanHit:
     s_end: int
     fingerprints: int  # query fingerprints of the span found in this work
     weight: float  # sum of the rarity weights (idf) of those fingerprints
+    min_df: int = 0  # document frequency of the span's rarest fingerprint (0: not computed)
 
     @property
     def tokens(self) -> int:
@@ -108,6 +109,7 @@ def match_spans(
     min_tokens: int = MIN_TOKENS,
     max_df: int = MAX_DF,
     gap: int | None = None,
+    anchor_df: int | None = None,
 ) -> list[SpanHit]:
     """Merge fingerprint hits into in-order copied spans per work (see the module docstring).
 
@@ -138,7 +140,12 @@ def match_spans(
     if len(qi) and (qi.min() < 0 or qi.max() >= len(positions)):
         raise ValueError("a hit names a query fingerprint that does not exist")
 
-    keep = np.maximum(doc_freq, 1)[qi] <= max_df
+    hit_df = np.maximum(doc_freq, 1)[qi]
+    if anchor_df is None:
+        keep = hit_df <= max_df
+    else:  # every hit of a work holding at least one anchor (a fingerprint in <= anchor_df works)
+        anchored = np.unique(work[hit_df <= min(anchor_df, max_df)])
+        keep = np.isin(work, anchored)
     qi, work, s_start, s_end = qi[keep], work[keep], s_start[keep], s_end[keep]
     if not len(qi):
         return []
@@ -160,7 +167,10 @@ def match_spans(
     heads = np.flatnonzero(first)
     span_q0 = qpos[heads]  # sorted by query position within a span: the first is the least
     span_q1 = np.minimum(np.maximum.reduceat(qpos, heads) + k, n_tokens)
+    span_min_df = np.minimum.reduceat(np.maximum(doc_freq, 1)[qi], heads)
     long_enough = span_q1 - span_q0 >= min_tokens
+    if anchor_df is not None:
+        long_enough &= span_min_df <= min(anchor_df, max_df)
     columns = (
         work[heads],
         span_q0,
@@ -172,7 +182,8 @@ def match_spans(
         np.diff(np.append(heads, len(qi))),
     )
     span_weight = np.add.reduceat(weights, heads)[long_enough].tolist()
-    rows = zip(*(c[long_enough].tolist() for c in columns), span_weight, strict=True)
+    rows = zip(*(c[long_enough].tolist() for c in columns), span_weight, span_min_df[long_enough].tolist(),
+               strict=True)
     return [SpanHit(*row) for row in rows]
 
 
@@ -205,7 +216,8 @@ def _one_posting_each(
     return qi[take], work[take], s_start[take], s_end[take]
 
 
-def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS) -> list[SourceEvidence]:
+def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
+                 space: str = "tokens") -> list[SourceEvidence]:
     """Greedily pick the works that explain the query (set cover), best first.
 
     Each round takes the work covering the most query tokens not yet explained, ties broken by
@@ -213,24 +225,35 @@ def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS) 
     ``min_new_tokens`` new tokens, otherwise ranking stops. ``score`` encodes exactly that order:
     ``new_tokens + weight / (weight + 1)``: the integer part is the new tokens, the fraction
     (below 1) grows with the total rarity weight. Scores never increase down the list.
+
+    ``space="chars"`` measures coverage in query characters instead of tokens (``tokens``,
+    ``new_tokens`` and ``min_new_tokens`` are then characters): spans found in different token
+    streams of one text (code tokens, words) can only be compared there.
     """
     if not spans:
         return []
+    if space not in ("tokens", "chars"):
+        raise ValueError(f"space must be 'tokens' or 'chars', got {space!r}")
+
+    def interval(span: SpanHit) -> tuple[int, int]:
+        return (span.q_token_start, span.q_token_end) if space == "tokens" else (span.q_start, span.q_end)
+
     by_work: dict[int, list[SpanHit]] = {}
-    for span in sorted(spans, key=lambda s: (s.work, s.q_token_start, s.q_token_end)):
+    for span in sorted(spans, key=lambda s: (s.work, *interval(s))):
         by_work.setdefault(span.work, []).append(span)
     works = list(by_work)
-    # Union of each work's spans as disjoint token intervals [a, b).
+    # Union of each work's spans as disjoint intervals [a, b).
     lo: list[int] = []
     hi: list[int] = []
     owner: list[int] = []
     for index, work_spans in enumerate(by_work.values()):
         for span in work_spans:
-            if owner and owner[-1] == index and span.q_token_start <= hi[-1]:
-                hi[-1] = max(hi[-1], span.q_token_end)
+            start, end = interval(span)
+            if owner and owner[-1] == index and start <= hi[-1]:
+                hi[-1] = max(hi[-1], end)
             else:
-                lo.append(span.q_token_start)
-                hi.append(span.q_token_end)
+                lo.append(start)
+                hi.append(end)
                 owner.append(index)
     a, b, who = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64), np.array(owner, dtype=np.int64)
     covered = np.bincount(who, weights=b - a, minlength=len(works)).astype(np.int64)
