@@ -319,3 +319,264 @@ class Violation(_Dict):
     input_end: int = 0
     input_start_line: int = 0
     input_end_line: int = 0
+
+
+# --- attribution exports (NOTICE, SPDX, CycloneDX, provenance card) ----------------------------
+
+
+@dataclass(frozen=True)
+class LicenseText(_Dict):
+    """A license's full text as the license database has it; ``text`` is empty when the
+    database has none (the exports then say so)."""
+
+    spdx_id: str
+    name: str = ""
+    text: str = field(default="", repr=False)
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class NoticeInput(_Dict):
+    """What the attribution exports of a catalog or dataset are made from.
+
+    ``works`` are the catalogued works (or the kept rows of a dataset); ``created`` an ISO 8601
+    timestamp chosen by the caller (``2026-01-31T12:00:00Z``); renderers read no clock.
+    ``kind`` is ``dataset`` or ``catalog``. The counts are ``None`` when not known; ``dropped``
+    maps a reason (``policy``, ``opt-out``, ``duplicate``...) to rows dropped for it.
+    ``obligations`` maps each license expression of ``works`` to what its licenses require;
+    ``licenses`` maps each SPDX id (exceptions included) to its text. ``notes`` are lines the
+    provenance card adds under "How this card was produced".
+    """
+
+    name: str
+    works: tuple[Work, ...] = ()
+    created: str = ""
+    kind: str = "dataset"
+    rows_total: int | None = None
+    rows_kept: int | None = None
+    dropped: dict[str, int] = field(default_factory=dict)
+    optouts_honoured: int | None = None
+    policy: str | None = None
+    duplicates_removed: int | None = None
+    obligations: dict[str, tuple[Obligations, ...]] = field(default_factory=dict)
+    licenses: dict[str, LicenseText] = field(default_factory=dict, repr=False)
+    notes: tuple[str, ...] = ()
+
+
+# --- dataset rows (issue 4: dataset inputs) ------------------------------------------------------
+
+# Codes of SkippedRows items, on top of SKIP_CODES (``undecodable``, ``binary``, ``unreadable``
+# keep their meaning); documented in the README.
+ROW_SKIP_CODES = (
+    "bad_json",      # a JSON Lines line that is not a JSON object
+    "bad_record",    # a CSV record the csv module cannot parse
+    "ragged_row",    # a CSV record with more or fewer fields than the header
+    "missing_text",  # the text column is absent or null in this row
+    "bad_type",      # the text column holds a number, list, mapping... instead of text
+    "corrupt_data",  # rows that cannot be read: a damaged row group, a stream or file cut short
+)
+
+
+@dataclass(frozen=True)
+class SkippedRows(Skipped):
+    """Dataset rows that could not be turned into a Document, and why.
+
+    ``path`` is ``<file>#<row in that file>``; ``row`` the 0-based number of the first of them
+    in the whole dataset; ``rows`` how many rows this entry stands for (1 for a bad row; the
+    rows of a damaged row group; ``None`` when unknown, e.g. a Parquet file cut short loses its
+    footer and with it the row count). ``code`` is one of ROW_SKIP_CODES or SKIP_CODES.
+    """
+
+    row: int | None = None
+    rows: int | None = 1
+
+
+# --- opt-out signals (issue: `creditline optout`) ------------------------------------------------
+
+OPTOUT_SCHEMA_VERSION = "1.0"
+# Kinds of OptOutSignal; documented in the README.
+OPTOUT_KINDS = (
+    "robots",        # robots.txt disallows AI agents for the path (RFC 9309 group and longest match)
+    "ai_txt",        # Spawning ai.txt disallows the path or its file type
+    "tdmrep",        # W3C TDMRep: tdm-reservation 1 (tdmrep.json, HTTP header or HTML meta)
+    "noai_meta",     # <meta name="robots|<agent>" content="noai|noimageai">
+    "x_robots_tag",  # X-Robots-Tag: [agent:] noai|noimageai
+    "registry",      # the URL, its domain or repository, or the author is in an opt-out registry
+)
+AI_CRAWLER_USES = ("training", "search", "user", "other")
+
+
+@dataclass(frozen=True)
+class AICrawler(_Dict):
+    """A robots.txt product token of an AI crawler (``data/ai_crawlers.toml``). ``use`` is one
+    of AI_CRAWLER_USES; ``token_only`` marks tokens no request carries (Google-Extended)."""
+
+    token: str
+    operator: str
+    use: str
+    description: str = ""
+    source: str = ""
+    token_only: bool = False
+
+
+@dataclass(frozen=True)
+class OptOutSignal(_Dict):
+    """One expression of an opt-out from AI use. ``kind`` is one of OPTOUT_KINDS; ``source`` the
+    URL or file it was read from; ``agents`` the agent tokens it applies to (``*`` for all);
+    ``detail`` the rule or directive itself; ``policy`` a TDMRep ``tdm-policy`` URL, if any."""
+
+    kind: str
+    source: str
+    agents: tuple[str, ...]
+    detail: str
+    policy: str | None = None
+
+
+@dataclass(frozen=True)
+class OptOutSource(_Dict):
+    """One resource consulted for a target. ``role`` is ``robots``, ``ai_txt``, ``tdmrep``,
+    ``page``, ``file`` or ``registry``; ``status`` the HTTP status (None for files and failed
+    requests); ``error`` why it could not be read."""
+
+    location: str
+    role: str
+    status: int | None = None
+    from_cache: bool = False
+    truncated: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class OptOutResult(_Dict):
+    """The opt-out signals found for one target (a URL or a local file). ``checked`` is False
+    when no source could be read at all; ``errors`` are per-source problems (network, offline
+    cache misses, malformed files), never raised; ``notes`` are findings that do not opt this
+    target out (reservations of other paths, ``tdm-reservation: 0``)."""
+
+    target: str
+    opted_out: bool
+    signals: tuple[OptOutSignal, ...] = ()
+    errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    sources: tuple[OptOutSource, ...] = ()
+    checked: bool = True
+    fetched_from_cache: bool = False  # every HTTP response used came from the cache
+
+
+@dataclass(frozen=True)
+class OptOutReport(_Dict):
+    results: tuple[OptOutResult, ...] = ()
+    agents: tuple[str, ...] = ()
+    offline: bool = False
+    registry: str | None = None
+    schema_version: str = OPTOUT_SCHEMA_VERSION
+
+    @property
+    def opted_out(self) -> bool:
+        return any(r.opted_out for r in self.results)
+
+    @property
+    def checked(self) -> bool:
+        """Whether at least one target could be checked."""
+        return any(r.checked for r in self.results)
+
+
+# --- dataset audit (issue 4: audit, filter) -----------------------------------------------------
+
+AUDIT_SCHEMA_VERSION = "1.0"
+# Obligation flags a row's license carries; the keys of AuditReport.obligations.
+OBLIGATION_FLAGS = ("attribution", "share-alike", "non-commercial", "no-derivatives", "source-disclosure")
+
+
+@dataclass(frozen=True)
+class RowResult(_Dict):
+    """What ``creditline audit`` says about one dataset row.
+
+    ``row`` is the row's 0-based number in the dataset; ``id`` the id column's value (else the
+    row's path, ``<file>#<row in file>``). ``license`` is the row's license: the declared one
+    where the dataset gives it (resolved to SPDX), else the one detected in the text;
+    ``license_agrees`` compares the two (None when either is missing). ``categories`` and
+    ``obligations`` (flags of OBLIGATION_FLAGS) cover every license of ``license`` and of the
+    detected license when they disagree: an NC notice in the text counts even when no column
+    says so. ``duplicate_of`` is the row number of the first row with the same text (``exact``)
+    or a near-identical one (``near``, MinHash LSH). ``reproduces`` lists catalogued works the
+    row copies (``--catalog``). ``decision`` is the policy's verdict (``--policy``): ``allowed``
+    rows are kept by ``filter``; ``error`` says why a row could not be read (it is then dropped).
+    """
+
+    row: int | None
+    id: str
+    path: str = ""
+    declared_license: str | None = None
+    declared_raw: str | None = None
+    detected_license: str | None = None
+    license: str | None = None
+    license_agrees: bool | None = None
+    evidence: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    obligations: tuple[str, ...] = ()
+    copyrights: tuple[str, ...] = ()
+    holders: tuple[str, ...] = ()
+    title: str | None = None
+    author: str | None = None
+    source_url: str | None = None
+    size: int = 0
+    sha1: str = ""
+    duplicate_of: int | None = None
+    duplicate_kind: str | None = None
+    opted_out: bool | None = None
+    optout_signals: tuple[str, ...] = ()
+    reproduces: tuple[str, ...] = ()
+    decision: Decision | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DuplicateCluster(_Dict):
+    """Rows with the same or nearly the same text: ``representative`` (the first one) is kept."""
+
+    representative: int
+    members: tuple[int, ...]
+    kind: str  # exact | near (a cluster with any near member is near)
+
+
+@dataclass(frozen=True)
+class AuditReport(_Dict):
+    """The whole-dataset view of an audit; per-row results are in ``rows`` (up to the report's row
+    limit, ``rows_truncated`` says how many were left out) and in the Parquet file, if asked.
+
+    ``licenses`` counts rows per license expression (``none`` for rows without any evidence),
+    ``categories`` rows per license category, ``obligations`` rows per OBLIGATION_FLAGS flag,
+    ``kept``/``dropped`` rows per policy outcome and ``drop_reasons`` rows per reason kind.
+    """
+
+    dataset: str
+    format: str
+    layout: str
+    columns: dict[str, str | None] = field(default_factory=dict)
+    rows_total: int = 0
+    rows_read: int = 0
+    rows_error: int = 0
+    bytes_read: int = 0
+    licenses: dict[str, int] = field(default_factory=dict)
+    declared_licenses: dict[str, int] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)
+    obligations: dict[str, int] = field(default_factory=dict)
+    no_license: int = 0
+    disagreements: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    clusters: tuple[DuplicateCluster, ...] = ()
+    optout_checked: int = 0
+    opted_out: int = 0
+    reproducing: int = 0
+    policy: str | None = None
+    kept: int = 0
+    dropped: int = 0
+    drop_reasons: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    rows: tuple[RowResult, ...] = ()
+    rows_truncated: int = 0
+    seconds: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)
+    schema_version: str = AUDIT_SCHEMA_VERSION

@@ -139,3 +139,25 @@ def test_load_policy_errors(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text('name = "mine"\ndeny_licenses = ["GPL-2.0+"]\n')
     assert load_policy(str(good)).deny_licenses == ("GPL-2.0-or-later",)
+
+
+def test_share_alike_and_allowed_categories() -> None:
+    no_sa = parse_policy({"intended_use": "research", "deny_share_alike": True, "allow_unknown": True})
+    assert check(no_sa, "MPL-2.0", (MPL,)).reasons == ("MPL-2.0: share-alike license is denied",)
+    assert check(no_sa, "MIT", (MIT,)).allowed
+    only = parse_policy({"allow_categories": ["permissive", "public domain"]})
+    assert check(only, "CC0-1.0", (CC0,)).allowed and check(only, "MIT", (MIT,)).allowed
+    assert check(only, "MPL-2.0", (MPL,)).reasons == ("MPL-2.0: category weak copyleft is not in allow_categories",)
+    assert check(only, "MPL-2.0 OR MIT", (MPL, MIT)).allowed  # the permissive choice passes
+
+
+def test_dataset_keys_default_and_validate() -> None:
+    p = parse_policy({})
+    assert p.honour_opt_outs and not p.drop_duplicates and not p.deny_share_alike and p.allow_categories == ()
+    with pytest.raises(PolicyError) as err:
+        parse_policy({"allow_categories": ["permissive", "nice"], "deny_categories": ["permissive"],
+                      "honour_opt_outs": "yes"})
+    problems = err.value.problems
+    assert any("allow_categories[1]: unknown category 'nice'" in p for p in problems)
+    assert any("allow_categories and deny_categories both list permissive" in p for p in problems)
+    assert any("honour_opt_outs: expected true or false" in p for p in problems)

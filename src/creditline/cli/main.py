@@ -61,8 +61,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
+    from creditline.cli.audit import audit, filter_
     from creditline.cli.explain import explain
     from creditline.cli.index import catalog, index
+    from creditline.cli.notice import notice
+    from creditline.cli.optout import optout
     from creditline.cli.policy import policy
     from creditline.cli.scan import scan
     from creditline.cli.trace import trace
@@ -73,6 +76,10 @@ def _register() -> None:
     cli.add_command(catalog)
     cli.add_command(trace)
     cli.add_command(policy)
+    cli.add_command(optout)
+    cli.add_command(audit)
+    cli.add_command(filter_)
+    cli.add_command(notice)
 
 
 _register()

@@ -18,8 +18,9 @@ from creditline.errors import ExpressionError, PolicyError
 from creditline.model import Decision, Obligations
 
 INTENDED_USES = ("commercial", "non-commercial", "research")
-_LIST_KEYS = ("deny_categories", "deny_licenses", "allow_licenses")
-_BOOL_KEYS = ("deny_non_commercial", "deny_no_derivatives", "allow_unknown", "require_attribution")
+_LIST_KEYS = ("allow_categories", "deny_categories", "deny_licenses", "allow_licenses")
+_BOOL_KEYS = ("deny_non_commercial", "deny_no_derivatives", "deny_share_alike", "allow_unknown",
+              "require_attribution", "honour_opt_outs", "drop_duplicates")
 _STR_KEYS = ("name", "description", "intended_use")
 KEYS = (*_STR_KEYS, *_LIST_KEYS, *_BOOL_KEYS)
 
@@ -32,12 +33,16 @@ class Policy:
     name: str
     intended_use: str = "commercial"
     deny_categories: tuple[str, ...] = ()
+    allow_categories: tuple[str, ...] = ()
     deny_licenses: tuple[str, ...] = ()
     allow_licenses: tuple[str, ...] = ()
     deny_non_commercial: bool = True
     deny_no_derivatives: bool = False
+    deny_share_alike: bool = False
     allow_unknown: bool = False
     require_attribution: bool = True
+    honour_opt_outs: bool = True
+    drop_duplicates: bool = False
     description: str = ""
     source: str = ""
 
@@ -46,17 +51,24 @@ class Policy:
         parts = [f"{self.name} (intended use: {self.intended_use})"]
         if self.allow_licenses:
             parts.append("only allows " + ", ".join(self.allow_licenses))
+        if self.allow_categories:
+            parts.append("only allows categories " + ", ".join(self.allow_categories))
         if self.deny_categories:
             parts.append("denies categories " + ", ".join(self.deny_categories))
         if self.deny_licenses:
             parts.append("denies " + ", ".join(self.deny_licenses))
         flags = [text for on, text in ((self.deny_non_commercial, "non-commercial licenses"),
                                        (self.deny_no_derivatives, "no-derivatives licenses"),
+                                       (self.deny_share_alike, "share-alike licenses"),
                                        (not self.allow_unknown, "unknown licenses")) if on]
         if flags:
             parts.append("denies " + ", ".join(flags))
         if self.require_attribution:
             parts.append("notes where credit is required")
+        if self.honour_opt_outs:
+            parts.append("drops works whose creators opted out")
+        if self.drop_duplicates:
+            parts.append("drops duplicates")
         return "; ".join(parts)
 
 
@@ -75,6 +87,16 @@ def _license_ids(key: str, value: list[Any], problems: list[str]) -> tuple[str, 
         else:
             ids.append(info.normalized)
     return tuple(dict.fromkeys(ids))
+
+
+def _categories(key: str, values: list[Any], problems: list[str]) -> tuple[str, ...]:
+    found = []
+    for i, category in enumerate(values):
+        if category not in CATEGORIES:
+            problems.append(f"{key}[{i}]: unknown category {category!r} (known: {', '.join(CATEGORIES)})")
+        else:
+            found.append(category)
+    return tuple(dict.fromkeys(found))
 
 
 def parse_policy(data: Mapping[str, Any], source: str = "") -> Policy:
@@ -100,13 +122,11 @@ def parse_policy(data: Mapping[str, Any], source: str = "") -> Policy:
     use = data.get("intended_use", "commercial")
     if isinstance(use, str) and use not in INTENDED_USES:
         problems.append(f"intended_use: {use!r} is not one of {', '.join(INTENDED_USES)}")
-    categories = []
-    for i, category in enumerate(lists["deny_categories"]):
-        if category not in CATEGORIES:
-            problems.append(f"deny_categories[{i}]: unknown category {category!r} "
-                            f"(known: {', '.join(CATEGORIES)})")
-        else:
-            categories.append(category)
+    categories = _categories("deny_categories", lists["deny_categories"], problems)
+    allowed_categories = _categories("allow_categories", lists["allow_categories"], problems)
+    both_categories = sorted(set(categories) & set(allowed_categories))
+    if both_categories:
+        problems.append(f"allow_categories and deny_categories both list {', '.join(both_categories)}")
     deny = _license_ids("deny_licenses", lists["deny_licenses"], problems)
     allow = _license_ids("allow_licenses", lists["allow_licenses"], problems)
     both = sorted(set(deny) & set(allow))
@@ -119,12 +139,15 @@ def parse_policy(data: Mapping[str, Any], source: str = "") -> Policy:
     name = data.get("name") or source.rsplit("/", 1)[-1].removesuffix(".toml") or "policy"
     non_commercial = data.get("deny_non_commercial")
     return Policy(
-        name=name, intended_use=use, deny_categories=tuple(dict.fromkeys(categories)),
+        name=name, intended_use=use, deny_categories=categories, allow_categories=allowed_categories,
         deny_licenses=deny, allow_licenses=allow,
         deny_non_commercial=use == "commercial" if non_commercial is None else non_commercial,
         deny_no_derivatives=data.get("deny_no_derivatives", False),
+        deny_share_alike=data.get("deny_share_alike", False),
         allow_unknown=data.get("allow_unknown", False),
         require_attribution=data.get("require_attribution", True),
+        honour_opt_outs=data.get("honour_opt_outs", True),
+        drop_duplicates=data.get("drop_duplicates", False),
         description=data.get("description", ""), source=source,
     )
 
@@ -147,6 +170,10 @@ def _leaf(policy: Policy, license_id: str, full: str, ob: Obligations | None) ->
         reasons.append(f"{full}: license is denied")
     if category in policy.deny_categories:
         reasons.append(f"{full}: category {category} is denied")
+    if policy.allow_categories and category not in policy.allow_categories and category != "unknown":
+        reasons.append(f"{full}: category {category} is not in allow_categories")
+    if ob is not None and ob.share_alike and policy.deny_share_alike:
+        reasons.append(f"{full}: share-alike license is denied")
     if ob is not None and ob.non_commercial and policy.deny_non_commercial:
         reasons.append(f"{full}: non-commercial license, intended use is {policy.intended_use}")
     if ob is not None and ob.no_derivatives and policy.deny_no_derivatives:

@@ -19,10 +19,26 @@ _RENDERERS: dict[str, dict[str, tuple[str, str]]] = {
         "table": ("text", "obligations_table"),
         "markdown": ("markdown", "obligations_markdown"),
     },
+    "optout": {
+        "json": ("optout", "optout_json"),
+        "table": ("optout", "optout_table"),
+    },
     "trace": {
         "json": ("trace", "trace_json"),
         "sarif": ("trace", "trace_sarif"),
         "html": ("trace", "trace_html"),
+    },
+    "notice": {  # a NoticeInput; spdx and cyclonedx import their libraries only when used
+        "markdown": ("notice", "notice_markdown"),
+        "spdx": ("spdx", "spdx_json"),
+        "cyclonedx": ("cyclonedx", "cyclonedx_json"),
+        "card": ("card", "card_markdown"),
+    },
+    "audit": {  # an AuditReport; the table loads rich, the others do not
+        "json": ("audit", "audit_json"),
+        "table": ("audit_text", "audit_table"),
+        "markdown": ("audit", "audit_markdown"),
+        "html": ("audit_html", "audit_html"),
     },
 }
 

@@ -1,0 +1,77 @@
+"""Exact and near-duplicate rows: MinHash signatures (vectorised here) and LSH (datasketch).
+
+A row's signature is MinHash over its word ``SHINGLE``-grams: the shingles are the polynomial
+hashes of :func:`creditline.core.fingerprint.kgram_hashes` over the prose token hashes, and
+permutation ``i`` maps a shingle ``h`` to ``(a_i * h + b_i) mod 2**64 >> 32`` (multiply-shift
+hashing with fixed, seeded odd ``a_i``): one numpy broadcast per row, no per-shingle Python.
+Two rows' signatures agree in a share of positions that estimates the Jaccard similarity of their
+shingle sets. :class:`NearDuplicates` indexes signatures with datasketch's ``MinHashLSH``
+(banding tuned by datasketch for ``threshold``) and answers, row by row, "is this a near copy of
+a row seen before?" with the earliest such row, so the first row of a cluster is its
+representative, whatever order the rest arrive in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import LeanMinHash, MinHashLSH
+
+from creditline.core.fingerprint import kgram_hashes
+
+SHINGLE = 5  # words per shingle
+NUM_PERM = 64  # permutations per signature
+THRESHOLD = 0.8  # estimated Jaccard similarity from which two rows are near duplicates
+SEED = 0x6D696E68617368  # ASCII "minhash"
+_CHUNK = 16_384  # shingles per broadcast, so huge rows use bounded memory
+_EMPTY = np.uint64(0xFFFFFFFF)
+
+_rng = np.random.default_rng(SEED)
+_A = (_rng.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
+_B = _rng.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
+
+
+def signature(token_hashes: np.ndarray, shingle: int = SHINGLE) -> np.ndarray:
+    """The MinHash signature (``NUM_PERM`` uint64 values below 2**32) of a token-hash stream.
+
+    A text shorter than one shingle is its tokens; an empty text gets the all-max signature,
+    which LSH never pairs with anything but another empty text."""
+    tokens = np.asarray(token_hashes, dtype=np.uint64)
+    shingles = kgram_hashes(tokens, shingle) if len(tokens) >= shingle else tokens  # repeats change no minimum
+    out = np.full(NUM_PERM, _EMPTY, dtype=np.uint64)
+    for start in range(0, len(shingles), _CHUNK):
+        chunk = shingles[start:start + _CHUNK, None]
+        np.minimum(out, ((chunk * _A + _B) >> np.uint64(32)).min(axis=0), out=out)
+    return out
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of the shingle sets behind two signatures."""
+    return float(np.mean(np.asarray(a) == np.asarray(b)))
+
+
+class NearDuplicates:
+    """Rows seen so far, by signature; :meth:`add` tells whether a new row nearly repeats one."""
+
+    def __init__(self, threshold: float = THRESHOLD) -> None:
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        self.threshold = threshold
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._signatures: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    def add(self, key: int, sig: np.ndarray) -> int | None:
+        """Index row ``key`` unless it nearly repeats an indexed row; return that row's key (the
+        earliest whose estimated similarity reaches the threshold) or None when the row is new."""
+        # datasketch only uses the scheme label to refuse mixing signatures of different schemes;
+        # ours are all made here, 32-bit values, so they carry its 32-bit label.
+        minhash = LeanMinHash(seed=SEED, hashvalues=np.asarray(sig, dtype=np.uint64), scheme="affine32")
+        candidates = sorted(self._lsh.query(minhash))
+        for other in candidates:
+            if similarity(self._signatures[other], sig) >= self.threshold:
+                return other
+        self._lsh.insert(key, minhash)
+        self._signatures[key] = np.asarray(sig, dtype=np.uint64)
+        return None
