@@ -28,6 +28,14 @@ demo: $(STAMP)
 		$(STDLIB)/textwrap.py $(STDLIB)/shlex.py $(STDLIB)/fnmatch.py $(STDLIB)/glob.py $(STDLIB)/tarfile.py
 	$(BIN)/python examples/make_sample_output.py .creditline-demo
 	$(BIN)/creditline trace --format table --catalog .creditline-demo .creditline-demo/answer.md .creditline-demo/helper.py
+	@echo "--- audit a dataset of real files (The Stack's layout), keep what a commercial policy allows, credit the rest"
+	$(BIN)/python examples/make_sample_dataset.py .creditline-demo/dataset.parquet
+	$(BIN)/creditline audit --format table --policy commercial --html .creditline-demo/audit.html .creditline-demo/dataset.parquet
+	$(BIN)/creditline filter --format table --policy commercial -o .creditline-demo/kept.parquet .creditline-demo/dataset.parquet
+	$(BIN)/creditline notice .creditline-demo/kept.parquet -o .creditline-demo/NOTICE.md --spdx .creditline-demo/kept.spdx.json \
+		--cyclonedx .creditline-demo/kept.cdx.json --card .creditline-demo/CARD.md
+	head -n 24 .creditline-demo/NOTICE.md
+	@echo "(the HTML report is .creditline-demo/audit.html; the exports are in .creditline-demo/)"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

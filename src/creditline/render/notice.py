@@ -36,7 +36,9 @@ def _plural(n: int, word: str) -> str:
 
 
 def _entry(work: Work, notice: NoticeInput) -> list[str]:
-    out = [f"### {_md(work.path)}", "", work_credit(work, notice, fmt="markdown"), ""]
+    # A dataset row's path is its id (a hash, a row number): its title, when it has one, reads better.
+    heading = f"{work.title} ({work.path})" if work.title and work.title != work.path else work.path
+    out = [f"### {_md(heading)}", "", work_credit(work, notice, fmt="markdown"), ""]
     found = statements(work)
     if found:
         out += [_fenced("\n".join(found)), ""]
