@@ -114,8 +114,11 @@ class TestNoticeMarkdown:
         }
         for path, line in lines.items():
             assert notice_md.count(line) == 1, path
-        for work in WORKS:
-            assert len(re.findall(rf"^### {re.escape(work.path.replace('_', chr(92) + '_'))}$", notice_md, re.M)) == 1
+        for work in WORKS:  # one heading per work: its path, or its title with the path beside it
+            path = re.escape(work.path.replace("_", chr(92) + "_"))
+            heading = rf"^### (.+ \({path}\)|{path})$"
+            assert len(re.findall(heading, notice_md, re.M)) == 1, work.path
+        assert "### An essay (docs/essay.md)" in notice_md
 
     def test_copyright_statements_verbatim_once(self, notice_md: str) -> None:
         assert notice_md.count("Copyright (c) 2020 Jane Doe <jane@example.org>") == 1
