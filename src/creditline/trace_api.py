@@ -44,6 +44,9 @@ RENAMED_ANCHOR_DF = 2
 # Short abstracted matches are common by chance (a table of "name: [number, number]" rows):
 # a renamed span under this many tokens counts only when the same work also matches literally.
 RENAMED_MIN_TOKENS = 30
+# A fingerprint with more postings than this (in one shard) is boilerplate whatever the catalog:
+# its postings are not even gathered, which keeps a lookup's time and memory bounded.
+MAX_POSTINGS = 20 * MAX_DF
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
 
@@ -57,7 +60,7 @@ def _doc_freq(hits: tuple[np.ndarray, ...], n_queries: int) -> np.ndarray:
 
 
 def _lookup(cat: Catalog, hashes: np.ndarray, channels: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-    found = [cat.lookup(hashes, ch) for ch in channels]
+    found = [cat.lookup(hashes, ch, max_postings=MAX_POSTINGS) for ch in channels]
     return tuple(np.concatenate([h[i] for h in found]) for i in range(4))
 
 

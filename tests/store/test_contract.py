@@ -49,6 +49,15 @@ class TestLookup:
         rows = list(zip(*(a.tolist() for a in result)))
         assert rows == sorted(rows) and len(rows) == 5
 
+    def test_max_postings_skips_boilerplate_hashes(self, catalog: Catalog) -> None:
+        with catalog.writer() as w:
+            works = [add(w, f"{i}.txt", [100, 200 + i]) for i in range(5)]
+        query = np.array([100, 203], dtype=np.uint64)
+        assert [r[:2] for r in hits(catalog, [100, 203])] == [(0, w) for w in works] + [(1, works[3])]
+        capped = catalog.lookup(query, "exact", max_postings=4)
+        assert list(zip(capped[0].tolist(), capped[1].tolist())) == [(1, works[3])]
+        assert len(catalog.lookup(query, "exact", max_postings=5)[0]) == 6
+
     def test_empty_query_unknown_channel_and_empty_catalog(self, catalog: Catalog) -> None:
         assert [len(a) for a in catalog.lookup(np.array([1, 2], dtype=np.uint64), "exact")] == [0, 0, 0, 0]
         with catalog.writer() as w:

@@ -105,28 +105,34 @@ def sort_columns(cols: Columns) -> Columns:
     return Columns(*(c[order] for c in cols))
 
 
-def search(sorted_hashes: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def search(sorted_hashes: np.ndarray, query: np.ndarray,
+           max_postings: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(query index, posting index) of every posting whose hash equals a query hash.
 
     The query is sorted first: NumPy's binary search is about twice as fast on sorted keys.
+    A hash with more than ``max_postings`` postings gives none: the postings of a boilerplate
+    fingerprint are counted by two binary searches and never gathered.
     """
     order = np.argsort(query, kind="stable")
     keys = query[order]
     lo = np.searchsorted(sorted_hashes, keys, side="left")
     counts = np.searchsorted(sorted_hashes, keys, side="right") - lo
+    if max_postings is not None:
+        counts[counts > max_postings] = 0
     qidx = np.repeat(order.astype(np.int64), counts)
     first = np.repeat(lo - (np.cumsum(counts) - counts), counts)
     return qidx, first + np.arange(len(qidx), dtype=np.int64)
 
 
-def hits_in(cols: Columns, query: np.ndarray, shard_of: np.ndarray | None = None, shard_id: int = 0) -> Hits:
+def hits_in(cols: Columns, query: np.ndarray, shard_of: np.ndarray | None = None, shard_id: int = 0,
+            max_postings: int | None = None) -> Hits:
     """Postings of ``query`` in ``cols``.
 
     With ``shard_of`` (the shard id holding each live work's postings, -1 for removed works,
     indexed by work id), postings of works that were since removed or replaced are dropped:
     a posting of shard ``shard_id`` is live only where ``shard_of[work] == shard_id``.
     """
-    qidx, pidx = search(cols.hash, query)
+    qidx, pidx = search(cols.hash, query, max_postings)
     work = cols.work[pidx]
     if shard_of is not None:
         keep = shard_of[work] == shard_id

@@ -118,8 +118,9 @@ class Catalog(Protocol):
         """The work at ``path`` in ``root`` (any root: the lowest id), or None."""
         ...
 
-    def lookup(self, hashes: np.ndarray, channel: str) -> Hits:
-        """Every posting of every query hash found: (query index, work id, start, end)."""
+    def lookup(self, hashes: np.ndarray, channel: str, max_postings: int | None = None) -> Hits:
+        """Every posting of every query hash found: (query index, work id, start, end). A hash
+        with more than ``max_postings`` postings (in one shard) gives none: boilerplate."""
         ...
 
     def document_frequency(self, hashes: np.ndarray, channel: str) -> np.ndarray:

@@ -115,10 +115,11 @@ class MemoryCatalog:
         found = self._existing(path, root)
         return self._state.works[found[0][0]] if found else None
 
-    def lookup(self, hashes: np.ndarray, channel: str) -> Hits:
+    def lookup(self, hashes: np.ndarray, channel: str, max_postings: int | None = None) -> Hits:
         """Every posting of every query hash found: (query index, work id, start, end)."""
         query = as_hashes(hashes)
-        return merge_hits([hits_in(self._state.columns(check_channel(channel)), query)])
+        return merge_hits([hits_in(self._state.columns(check_channel(channel)), query,
+                                   max_postings=max_postings)])
 
     def document_frequency(self, hashes: np.ndarray, channel: str) -> np.ndarray:
         """For each query hash, the number of distinct works containing it."""

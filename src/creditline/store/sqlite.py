@@ -239,11 +239,11 @@ class SqliteCatalog:
         rows = self._query(sql + " ORDER BY id LIMIT 1", args)
         return schema.row_work(rows[0]) if rows else None
 
-    def lookup(self, hashes: np.ndarray, channel: str) -> Hits:
+    def lookup(self, hashes: np.ndarray, channel: str, max_postings: int | None = None) -> Hits:
         """Every live posting of every query hash found: (query index, work id, start, end)."""
         query, channel = as_hashes(hashes), check_channel(channel)
         view = self._current_view()
-        return merge_hits([hits_in(channels[channel], query, view.shard_of, shard_id)
+        return merge_hits([hits_in(channels[channel], query, view.shard_of, shard_id, max_postings)
                            for shard_id, channels in view.shards if channel in channels])
 
     def document_frequency(self, hashes: np.ndarray, channel: str) -> np.ndarray:
