@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-accuracy bench-speed clean
+.PHONY: demo test lint bench-accuracy bench-speed bench-trace bench-trace-speed bench-audit-speed bench-irplag clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -47,6 +47,18 @@ bench-accuracy: $(STAMP)
 
 bench-speed: $(STAMP)
 	$(BIN)/python bench/scan_speed.py
+
+bench-trace: $(STAMP)
+	$(BIN)/python bench/trace_accuracy.py
+
+bench-trace-speed: $(STAMP)
+	$(BIN)/python bench/trace_speed.py --wait-idle 120
+
+bench-audit-speed: $(STAMP)
+	$(BIN)/python bench/audit_speed.py --wait-idle 120
+
+bench-irplag: $(STAMP)
+	$(BIN)/python bench/irplag.py --peers
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
