@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from creditline.core.detect import detect_licenses
-from creditline.core.filescan import file_license, scan_document
+from creditline.core.detect import _URL, _url_spans, detect_licenses, detect_licenses_batch
+from creditline.core.filescan import file_license, scan_document, scan_documents
 from creditline.model import Document
 
 MIT = """MIT License
@@ -141,3 +143,25 @@ def test_known_expression(license_index, value: str, expected: str | None) -> No
     from creditline.core.detect import known_expression
 
     assert known_expression(value, license_index) == expected
+
+
+@given(st.lists(st.sampled_from(["http", "https", "HTTPS", "ftp", "s", "://", ":", "/", " ", "x", ")", "a.b", "\n",
+                                 "'"]), max_size=16).map("".join))
+def test_url_spans_are_the_pattern_matches(text: str) -> None:
+    assert _url_spans(text) == [m.span() for m in _URL.finditer(text)]
+
+
+BATCH_PIECES = [MIT, GPL2_PLUS, "", "x", "İstanbul is MIT licensed", "SPDX-License-Identifier: Apache-2.0 OR MIT\n",
+                "Licensed under the MIT license.", "café — Copyright © 2020 Zoë\nlicensed under the GPL",
+                "a+b c++ gpl-2.0+ i++", MIT[:300], "def f(x):\n    return x + 1\n", "BSD-3-Clause " * 12]
+
+
+@given(st.lists(st.sampled_from(BATCH_PIECES), max_size=12), st.lists(st.sampled_from(BATCH_PIECES), max_size=12))
+def test_batch_detection_is_detection_of_each_text(license_index, heads: list[str], tails: list[str]) -> None:  # type: ignore[no-untyped-def]
+    texts = [h + t for h, t in zip(heads, tails)] + heads
+    assert detect_licenses_batch(texts, license_index) == [detect_licenses(t, license_index) for t in texts]
+
+
+def test_batch_scan_is_scan_of_each_document(license_index) -> None:  # type: ignore[no-untyped-def]
+    docs = [Document(path=f"row{i}.txt", text=t) for i, t in enumerate(BATCH_PIECES)]
+    assert scan_documents(docs, license_index) == [scan_document(d, license_index) for d in docs]

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from creditline.core import copyright as cr
 from creditline.core.copyright import detect_copyrights
 from creditline.model import CopyrightNotice
 
@@ -505,3 +506,23 @@ class TestDetectCopyrightsProperties:
             (n.start_line, n.end_line) for n in after
         ]
 
+
+
+class TestPrechecks:
+    """The cheap checks in front of the costlier patterns never change what the patterns give."""
+
+    TEXT = st.lists(st.sampled_from(list("aZ 9\t\n,;:*/->})\"'`|\\#@<.$%[{xX") + [
+        "www.", "WWW.", "://", "http", "year", "YYYY", "19xx", "name", "COPYRIGHT", "-->", "*/", "\u00a0"]),
+        max_size=30).map("".join)
+
+    @given(TEXT)
+    def test_trailing_junk(self, text: str) -> None:
+        assert cr._drop_trailing_junk(text) == cr._TRAILING_JUNK.sub("", text)
+
+    @given(TEXT)
+    def test_placeholder(self, text: str) -> None:
+        assert cr._has_placeholder(text) == bool(cr._PLACEHOLDER.search(text))
+
+    @given(TEXT)
+    def test_emails_and_urls(self, text: str) -> None:
+        assert cr._blank_emails_and_urls(text) == cr._EMAIL_OR_URL.sub(" ", text)

@@ -8,8 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from creditline.core.licenses import LicenseInfo, RuleInfo
-from creditline.core.licindex import P, build_index, prefix_hashes, window_hashes
-from creditline.core.licmatch import match
+from rapidfuzz.distance import Opcode
+
+from creditline.core.licindex import GRAM, PREFIX, P, build_index, prefix_hashes, window_hashes
+from creditline.core.licmatch import _candidates, _dense_segment, _densest_windows, exact_matches, match
 from creditline.core.lictokens import tokenize
 
 MIT_TEXT = (
@@ -82,3 +84,94 @@ class TestMatch:
     def test_no_license(self, index) -> None:  # type: ignore[no-untyped-def]
         assert _found(index, "def add(a, b):\n    return a + b\n") == []
         assert _found(index, "") == []
+
+
+def _reference_exact(ids: list[int], index) -> set[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """(rule, start) of every verbatim rule occurrence, by comparing token lists, then only the
+    outermost ones (as exact_matches keeps them)."""
+    by_prefix: dict[tuple[int, ...], list[int]] = {}
+    for rule in range(len(index.rule_ids)):
+        toks = index.rule_tokens(rule).tolist()
+        if toks:
+            by_prefix.setdefault(tuple(toks[:PREFIX]), []).append(rule)
+    hits = []
+    for i in range(len(ids)):
+        for k in range(1, PREFIX + 1):
+            for rule in by_prefix.get(tuple(ids[i : i + k]), ()):
+                toks = index.rule_tokens(rule).tolist()
+                if ids[i : i + len(toks)] == toks:
+                    hits.append((i, i + len(toks), rule))
+    kept = set()
+    for start, end, rule in hits:
+        inside_longer = any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in hits)
+        if not inside_longer:
+            kept.add((rule, start))
+    return kept
+
+
+class TestExactMatches:
+    @given(st.lists(st.sampled_from(["the MIT license", "MIT", "license", "of this software", "plate", "GNU GPL",
+                                     "version 2", "unknownword", MIT_TEXT[:120], MIT_TEXT]), max_size=12))
+    def test_every_outermost_verbatim_occurrence(self, index, pieces: list[str]) -> None:  # type: ignore[no-untyped-def]
+        ids = tokenize(" ".join(pieces), index.vocab_map).ids
+        found = {(m.rule, m.qstart) for m in exact_matches(ids, index)}
+        assert found == _reference_exact(ids.tolist(), index)
+
+    def test_on_the_real_rules(self, license_index) -> None:  # type: ignore[no-untyped-def]
+        text = ("Licensed under the Apache License, Version 2.0 (the \"License\"); you may not use this file "
+                "except in compliance with the License. SPDX: MIT OR GPL-2.0+. " + MIT_TEXT + " BSD-3-Clause")
+        ids = tokenize(text, license_index.vocab_map).ids
+        found = {(m.rule, m.qstart) for m in exact_matches(ids, license_index)}
+        assert found and found == _reference_exact(ids.tolist(), license_index)
+
+
+class TestApproximateHelpers:
+    @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 400)), min_size=1, max_size=80),
+           st.lists(st.integers(4, 300), min_size=6, max_size=6))
+    def test_densest_windows_per_rule(self, hits: list[tuple[int, int]], rule_lengths: list[int]) -> None:
+        rules = np.asarray([r for r, _ in hits], dtype=np.int32)
+        positions = np.asarray([p for _, p in hits], dtype=np.int64)
+        lengths = np.asarray(rule_lengths, dtype=np.int64)
+        candidates = np.unique(rules)[::-1]
+        n_hits, lo, hi = _densest_windows(rules, positions, candidates, lengths[rules])
+        for i, rule in enumerate(candidates.tolist()):
+            pos = sorted(p for r, p in hits if r == rule)
+            groups, group = [], [pos[0]]
+            for a, b in zip(pos, pos[1:]):
+                if b - a > max(rule_lengths[rule] // 2, 8):
+                    groups.append(group)
+                    group = []
+                group.append(b)
+            groups.append(group)
+            best = max(groups, key=len)  # the first largest
+            assert (n_hits[i], lo[i], hi[i]) == (len(pos), best[0], best[-1] + GRAM)
+
+    @given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 5)), max_size=25), st.integers(10, 400))
+    def test_dense_segment_is_the_best_gapless_run(self, steps: list[tuple[int, int]], rule_len: int) -> None:
+        blocks, src, dest = [], 0, 0
+        for gap, size in steps:
+            dest += gap
+            blocks.append(Opcode("equal", src, src + size, dest, dest + size))
+            src, dest = src + size, dest + size
+        gap = max(8, rule_len // 20)
+        best, best_n, run = [], -1, []  # the plain definition
+        for b in blocks:
+            if run and b.dest_start - run[-1].dest_end > gap:
+                run = []
+            run.append(b)
+            n = sum(x.src_end - x.src_start for x in run)
+            if n > best_n:
+                best, best_n = list(run), n
+        assert _dense_segment(blocks, rule_len) == best
+
+    @pytest.mark.parametrize("copies", [1, 200], ids=["few-postings", "many-postings"])
+    def test_candidates_count_distinct_grams_per_rule(self, license_index, copies: int) -> None:  # type: ignore[no-untyped-def]
+        rng = np.random.default_rng(7)
+        grams = license_index.arrays["rule_grams"]
+        rules = np.flatnonzero(grams > 3)[:40]
+        picked = np.concatenate([np.repeat(r, rng.integers(0, grams[r] + 1)) for r in rules] * copies)
+        found = _candidates(picked.astype(np.int32), license_index)
+        counts = np.bincount(picked, minlength=len(grams))
+        ok = [r for r in np.flatnonzero(counts) if counts[r] >= 3 and counts[r] / grams[r] >= 0.5]
+        ranked = sorted(ok, key=lambda r: (-(2 * counts[r] - grams[r]), -(counts[r] / grams[r]), r))
+        assert found.tolist() == ranked[:30]

@@ -30,6 +30,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 from collections.abc import Collection, Iterable, Iterator
@@ -147,6 +148,7 @@ _MAX_CONTINUATION_CHARS = 80
 _MAX_STATEMENT_CHARS = 300  # of one line, from the marker: bounds the work on minified files
 _MAX_LINE_CHARS = 500
 _MAX_MARKERS_PER_LINE = 50
+_CACHE_SIZE = 8192  # statements and holders repeat within and across files (a Debian copyright file)
 _WINDOW = 30  # characters either side of a keyword where its marker is looked for
 _LOOK_AHEAD = 80  # characters after a marker read to decide whether it opens a statement
 
@@ -170,6 +172,36 @@ def detect_copyrights(
         return ()
     notices = _scan(text.split("\n"), candidates)
     return _drop_ignorable(notices, ignorable_holders, ignorable_copyrights)
+
+
+# --- prechecks -------------------------------------------------------------------------
+
+# Cheap necessary conditions checked before the costlier patterns (each pattern can only match
+# a text that passes its check, so the results are the same; most statements fail them).
+_JUNK_END = frozenset("/>})\"'`,;|\\*#-")  # the last character of every _TRAILING_JUNK unit
+_PLACEHOLDER_CHARS = "<{$%["
+
+
+def _drop_trailing_junk(text: str) -> str:
+    """``text`` without _TRAILING_JUNK at its end."""
+    tail = text.rstrip()
+    if not tail or tail[-1] not in _JUNK_END:
+        return text
+    return _TRAILING_JUNK.sub("", text)
+
+
+def _has_placeholder(text: str) -> bool:
+    if not any(c in text for c in _PLACEHOLDER_CHARS) and "name" not in text and "COPYRIGHT" not in text:
+        low = text.lower()
+        if "year" not in low and "yyyy" not in low and "xx" not in low:
+            return False
+    return bool(_PLACEHOLDER.search(text))
+
+
+def _blank_emails_and_urls(text: str) -> str:
+    if "<" not in text and "@" not in text and "://" not in text and "www." not in text.lower():
+        return text
+    return _EMAIL_OR_URL.sub(" ", text)
 
 
 # --- finding candidate lines -------------------------------------------------------------
@@ -224,7 +256,7 @@ def _line(lines: list[str], index: int) -> str:
 
 def _strip_comment(line: str) -> str:
     """A line without its comment markers and surrounding junk."""
-    return _TRAILING_JUNK.sub("", _COMMENT.sub("", line, count=1)).strip()
+    return _drop_trailing_junk(_COMMENT.sub("", line, count=1)).strip()
 
 
 # --- copyright statements ----------------------------------------------------------------
@@ -365,7 +397,7 @@ def _build_notice(
 ) -> CopyrightNotice | None:
     """A notice from the raw statement parts, or None when it is a template or empty."""
     statement = _clean_statement(" ".join(parts))
-    if _PLACEHOLDER.search(statement):
+    if _has_placeholder(statement):
         return None
     holders = _unique(h for text in holder_texts for h in _holders(_clean_statement(text)))
     years = _years(statement)
@@ -376,37 +408,40 @@ def _build_notice(
     )
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _clean_statement(raw: str) -> str:
     """Entities decoded, markup and trailing prose removed, whitespace collapsed."""
     text = _WS.sub(" ", html.unescape(_HTML_TAG.sub(" ", raw)))
     tail = _TAIL.search(text)
     if tail and tail.start() > 0:
         text = text[: tail.start()]
-    text = _TRAILING_JUNK.sub("", _WS.sub(" ", text)).strip()
+    text = _drop_trailing_junk(_WS.sub(" ", text)).strip()
     return _balance_parens(text)
 
 
 def _balance_parens(text: str) -> str:
     """Drop a trailing ``)`` that closes nothing (the end of a comment or a call)."""
     while text.endswith(")") and text.count(")") > text.count("("):
-        text = _TRAILING_JUNK.sub("", text[:-1]).strip()
+        text = _drop_trailing_junk(text[:-1]).strip()
     return text
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _years(statement: str) -> tuple[str, ...]:
     """Years and year ranges, normalised (``2010 – 2014`` becomes ``2010-2014``)."""
-    body = _EMAIL_OR_URL.sub(" ", statement)
+    body = _blank_emails_and_urls(statement)
     found = (_RANGE_DASH.sub("-", m.group()) for m in _YEARS.finditer(body))
     return _unique(found)
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _holders(statement: str) -> tuple[str, ...]:
     """Holder names: the text between years, without markers, emails, URLs and ``by``.
 
     Once a holder is found, a segment that starts a new sentence after a year
     (``Foo 2013. BSD license``) is prose, not a holder.
     """
-    body = _EMAIL_OR_URL.sub(" ", _LEAD.sub("", statement, count=1))
+    body = _blank_emails_and_urls(_LEAD.sub("", statement, count=1))
     holders: list[str] = []
     for segment in _YEARS.split(body):
         if holders and segment.lstrip().startswith("."):
@@ -415,6 +450,7 @@ def _holders(statement: str) -> tuple[str, ...]:
     return _unique(h for h in holders if h)
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _clean_holder(segment: str) -> str:
     """One holder name, or ``""`` when the segment holds none."""
     name = _HOLDER_MARKERS.sub(" ", segment)
@@ -469,7 +505,7 @@ def _author_list(lines: list[str], index: int) -> tuple[list[str], int]:
 
 def _author_names(text: str) -> list[str]:
     """Names in an author value: split on commas and ``and``, emails and years removed."""
-    text = _EMAIL_OR_URL.sub(" ", text.strip().strip("\"'"))
+    text = _blank_emails_and_urls(text.strip().strip("\"'"))
     text = _YEARS.sub(" ", text)
     names = (_HOLDER_JUNK.sub("", _WS.sub(" ", n).strip()) for n in _AUTHOR_SPLIT.split(text))
     return [n for n in names if any(c.isalpha() for c in n)]
@@ -480,7 +516,7 @@ def _plausible_authors(kind: str, names: tuple[str, ...], values: str) -> bool:
 
     After a lower-case keyword (``written by``, ``author:``) the name must be capitalised.
     """
-    if _PLACEHOLDER.search(values) or _CODE.search(values):
+    if _has_placeholder(values) or _CODE.search(values):
         return False
     if kind[:1].islower() or kind.lower().startswith(("written", "authored")):
         return names[0][:1].isupper()

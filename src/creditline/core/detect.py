@@ -8,13 +8,18 @@ of nothing by themselves and are not reported.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
+
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from creditline.core.charclass import newlines
 from creditline.core.licindex import KINDS, LicenseIndex
-from creditline.core.licmatch import RawMatch, match
-from creditline.core.lictokens import tokenize
+from creditline.core.licmatch import RawMatch, Rows, match
+from creditline.core.lictokens import UNKNOWN, tokenize
 from creditline.model import LicenseDetection
 
 SPDX_TAG = re.compile(r"SPDX-License-Identifier\s*:\s*(?P<expr>[^\n]*)", re.IGNORECASE)
@@ -87,7 +92,7 @@ def _read_expression(raw: str, lookup: dict[str, str]) -> tuple[str | None, bool
 
 
 def _line_starts(text: str) -> np.ndarray:
-    return np.flatnonzero(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) == 10)
+    return newlines(text)
 
 
 def _line_of(newlines: np.ndarray, offset: int) -> int:
@@ -108,14 +113,26 @@ def spdx_tag_detections(text: str, index: LicenseIndex, newlines: np.ndarray) ->
     return out
 
 
-def _detection(m: RawMatch, index: LicenseIndex, spans: np.ndarray, newlines: np.ndarray) -> LicenseDetection:
-    start, end = int(spans[m.qstart, 0]), int(spans[m.qend - 1, 1])
+def _detections(matches: list[RawMatch], index: LicenseIndex, spans: np.ndarray,
+                newlines: np.ndarray) -> list[LicenseDetection]:
+    """Detections of rule matches, their offsets and lines computed for all matches at once."""
+    qstart = np.fromiter((m.qstart for m in matches), dtype=np.int64, count=len(matches))
+    qend = np.fromiter((m.qend for m in matches), dtype=np.int64, count=len(matches))
+    starts, ends = spans[qstart, 0], spans[qend - 1, 1]
+    first_lines = np.searchsorted(newlines, starts, "left") + 1
+    last_lines = np.searchsorted(newlines, np.maximum(ends - 1, starts), "left") + 1
+    rows = zip(matches, starts.tolist(), ends.tolist(), first_lines.tolist(), last_lines.tolist())
+    return [_detection(m, index, start, end, first, last) for m, start, end, first, last in rows]
+
+
+def _detection(m: RawMatch, index: LicenseIndex, start: int, end: int, first_line: int,
+               last_line: int) -> LicenseDetection:
     relevance = int(index.arrays["relevance"][m.rule])
     kind = KINDS[index.arrays["kind"][m.rule]]
     return LicenseDetection(
         expression=index.to_spdx(index.expressions[m.rule]),
-        start_line=_line_of(newlines, start),
-        end_line=_line_of(newlines, max(end - 1, start)),
+        start_line=first_line,
+        end_line=last_line,
         kind=_KIND_NAMES.get(kind, kind),
         rule=index.rule_ids[m.rule],
         score=round(m.coverage * relevance / 100.0, 2),
@@ -165,7 +182,7 @@ def is_license_id_list(text: str, found: list[LicenseDetection], index: LicenseI
     if sum(1 for d in found if _is_short(d)) < 3:
         return False
     lookup = index.spdx_map
-    ids = {w.lower() for w in _ID_LIKE.findall(text) if ("-" in w or w.isupper()) and w.lower() in lookup}
+    ids = {w.lower() for w in set(_ID_LIKE.findall(text)) if ("-" in w or w.isupper()) and w.lower() in lookup}
     return len(ids) >= LIST_MIN_IDS
 
 
@@ -178,12 +195,29 @@ _URL = re.compile(r"(?:https?|ftp)://[^\s\"'<>)\]]+", re.IGNORECASE)
 URL_TOKENS = 3
 
 
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    """The spans ``_URL.finditer(text)`` gives, found from each ``://`` (a URL's scheme is 3 to 5
+    characters before it), so a long text is not scanned by the regular expression."""
+    spans: list[tuple[int, int]] = []
+    end = 0
+    pos = text.find("://")
+    while pos != -1:
+        for start in (pos - 5, pos - 4, pos - 3):
+            m = _URL.match(text, start) if start >= end else None
+            if m:
+                spans.append(m.span())
+                end = m.end()
+                break
+        pos = text.find("://", max(pos + 3, end))
+    return spans
+
+
 def drop_url_mentions(text: str, found: list[LicenseDetection]) -> list[LicenseDetection]:
     """A license tag ("PSF License") read out of a URL (``python.org/psf/license``) points
     somewhere; it does not license the file. Rules written for URLs (references) are kept."""
     if "://" not in text or not any(d.kind == "tag" and d.matched_length <= URL_TOKENS for d in found):
         return found
-    urls = [m.span() for m in _URL.finditer(text)]
+    urls = _url_spans(text)
 
     def inside_url(d: LicenseDetection) -> bool:
         return (d.kind == "tag" and d.matched_length <= URL_TOKENS
@@ -192,12 +226,21 @@ def drop_url_mentions(text: str, found: list[LicenseDetection]) -> list[LicenseD
     return [d for d in found if not inside_url(d)]
 
 
-def _families(expression: str) -> set[str]:
-    return {m.group(1) for tok in re.findall(r"[^\s()]+", expression.lower())
-            if tok not in ("and", "or", "with") and (m := _FAMILY.match(tok))}
+@functools.lru_cache(maxsize=4096)
+def _families(expression: str) -> frozenset[str]:
+    return frozenset(m.group(1) for tok in re.findall(r"[^\s()]+", expression.lower())
+                     if tok not in ("and", "or", "with") and (m := _FAMILY.match(tok)))
 
 
 def _unversioned(rule: str, index: LicenseIndex) -> bool:
+    memo: dict[str, bool] = index.memo.setdefault("unversioned", {})  # type: ignore[assignment]
+    found = memo.get(rule)
+    if found is None:
+        found = memo[rule] = _has_no_number(rule, index)
+    return found
+
+
+def _has_no_number(rule: str, index: LicenseIndex) -> bool:
     number = index.rule_numbers.get(rule)
     if number is None:
         return False
@@ -304,21 +347,74 @@ def _blank_tags(text: str) -> str:
     return SPDX_TAG.sub(lambda m: " " * len(m.group()), text)
 
 
-def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, ...]:
-    """Every piece of license evidence in ``text``, in text order."""
+def _prepared(text: str, index: LicenseIndex) -> tuple[np.ndarray, list[LicenseDetection], str]:
+    """(newline offsets, SPDX tag detections, the text with its tags blanked out for matching)."""
     newlines = _line_starts(text)
     tags = spdx_tag_detections(text, index, newlines) if "spdx" in text.lower() else []
-    body = _blank_tags(text) if tags else text
-    tokens = tokenize(body, index.vocab_map)
-    ids = tokens.ids
-    matches = [m for m in match(ids, index) if index.arrays["kind"][m.rule] not in _SILENT]
-    if matches:
-        found = tags + [_detection(m, index, tokens.spans, newlines) for m in matches]
-    else:
-        found = tags
+    return newlines, tags, _blank_tags(text) if tags else text
+
+
+def _evidence(text: str, tags: list[LicenseDetection], matches: list[RawMatch], spans: Callable[[], np.ndarray],
+              newlines: np.ndarray, index: LicenseIndex) -> tuple[LicenseDetection, ...]:
+    """The detections of ``text`` from its tags and rule matches (token offsets from ``spans``)."""
+    matches = [m for m in matches if index.arrays["kind"][m.rule] not in _SILENT]
+    found = tags + _detections(matches, index, spans(), newlines) if matches else tags
     if is_license_id_list(text, found, index):
         found = keep_in_list(found)
     found = drop_url_mentions(text, drop_license_lists(found))
     found = absorb_weak_references(tags_take_precedence(found), index)
     found = public_domain_absorbed(drop_generic_extras(found, index), index)
     return tuple(sorted(found, key=lambda d: (d.start, d.end)))
+
+
+def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, ...]:
+    """Every piece of license evidence in ``text``, in text order."""
+    newlines, tags, body = _prepared(text, index)
+    tokens = tokenize(body, index.vocab_map)
+    return _evidence(text, tags, match(tokens.ids, index), lambda: tokens.spans, newlines, index)
+
+
+def detect_licenses_batch(texts: Sequence[str], index: LicenseIndex) -> list[tuple[LicenseDetection, ...]]:
+    """:func:`detect_licenses` of each text, with the same results, tokenising and matching the
+    texts together (one token sequence, texts kept apart by :class:`~.licmatch.Rows`): many short
+    texts (dataset rows) cost a fraction of one call each. ASCII texts and other texts are
+    batched apart (ASCII tokenises faster); a text whose lower-casing changes its length (rare:
+    ``İ``) is detected on its own."""
+    out: list[tuple[LicenseDetection, ...]] = [()] * len(texts)
+    ascii_texts, other = [], []
+    for i, text in enumerate(texts):
+        if text.isascii():
+            ascii_texts.append(i)
+        elif len(text.lower()) == len(text):
+            other.append(i)
+        else:
+            out[i] = detect_licenses(text, index)
+    for group in (ascii_texts, other):
+        if group:
+            for i, found in zip(group, _detect_together([texts[i] for i in group], index)):
+                out[i] = found
+    return out
+
+
+def _detect_together(texts: list[str], index: LicenseIndex) -> list[tuple[LicenseDetection, ...]]:
+    prepared = [_prepared(text, index) for text in texts]
+    bodies = [body for _, _, body in prepared]
+    char_start = np.cumsum([0] + [len(b) + 1 for b in bodies[:-1]])
+    tokens = tokenize("\n".join(bodies), index.vocab_map)  # a newline: no token spans two texts
+    spans = tokens.spans
+    first = np.searchsorted(spans[:, 0], char_start)
+    stop = np.append(first[1:], len(spans))
+    barrier = np.arange(len(bodies))  # an unknown token before every text but the first
+    rows = Rows(first + barrier, stop + barrier)
+    per_text: list[list[RawMatch]] = [[] for _ in bodies]
+    found = match(np.insert(tokens.ids, first[1:], UNKNOWN), index, rows)
+    text_of = rows.of(np.fromiter((m.qstart for m in found), dtype=np.int64, count=len(found))).tolist()
+    for m, r in zip(found, text_of):
+        shift = int(rows.start[r])
+        per_text[r].append(dataclasses.replace(m, qstart=m.qstart - shift, qend=m.qend - shift))
+    out = []
+    for r, text in enumerate(texts):
+        newlines, tags, _ = prepared[r]
+        local = spans[first[r] : stop[r]] - char_start[r]
+        out.append(_evidence(text, tags, per_text[r], lambda local=local: local, newlines, index))  # type: ignore[misc]
+    return out

@@ -43,15 +43,31 @@ _OPS = {"and": "AND", "or": "OR", "with": "WITH"}
 KINDS = ("text", "notice", "reference", "tag", "intro", "clue", "false_positive", "spdx")
 
 
-def power_table(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``P**i`` and ``P**-(i+1)`` for ``i < n`` (wrapping uint64 products)."""
+def _power_table(n: int) -> tuple[np.ndarray, np.ndarray]:
     pw = np.empty(n + 1, dtype=np.uint64)
     pw[0] = 1
     pw[1:] = P
     np.cumprod(pw, out=pw)
     inv = np.full(max(n, 1), P_INV, dtype=np.uint64)
     np.cumprod(inv, out=inv)
-    return pw, inv[:n]
+    pw.flags.writeable = inv.flags.writeable = False
+    return pw, inv
+
+
+_POWERS = [_power_table(1 << 12)]  # grown (doubled) as longer texts come, up to _POWERS_KEPT; read-only
+_POWERS_KEPT = 1 << 20  # 16 MiB; longer texts get a table of their own
+
+
+def power_table(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``P**i`` for ``i <= n`` and ``P**-(i+1)`` for ``i < n`` (wrapping uint64 products): views
+    of one read-only table kept for the process (texts up to a million tokens)."""
+    pw, inv = _POWERS[0]
+    if len(inv) < n:
+        if n > _POWERS_KEPT:
+            pw, inv = _power_table(n)
+        else:
+            pw, inv = _POWERS[0] = _power_table(max(n, min(2 * len(inv), _POWERS_KEPT)))
+    return pw[: n + 1], inv[:n]
 
 
 def prefix_hashes(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +244,7 @@ def bloom(hashes: np.ndarray, nbits: int) -> np.ndarray:
 
 def maybe_in(filter_bits: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     """Boolean mask: False where a hash is certainly absent from the filter's set."""
-    nbits = int(np.log2(len(filter_bits) * 8))
+    nbits = (len(filter_bits) * 8).bit_length() - 1
     slot = hashes >> np.uint64(64 - nbits)
     return ((filter_bits[slot >> np.uint64(3)] >> (slot & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
 

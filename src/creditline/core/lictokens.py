@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import re
 
+from collections.abc import Callable
+from itertools import chain, repeat
+
 import numpy as np
+
+from creditline.core.charclass import CodepointTable, ascii_words, codepoints, runs
 
 WORD = re.compile(r"[^_\W]+\+?[^_\W]*", re.UNICODE)
 _SPLIT = re.compile(f"({WORD.pattern})", re.UNICODE)
@@ -35,7 +40,12 @@ STOP = -1  # id of stopwords in a query vocabulary: dropped before matching
 
 
 class QueryVocab(dict):  # type: ignore[type-arg]
-    """Word -> id, with :data:`UNKNOWN` for missing words and :data:`STOP` for stopwords."""
+    """Word -> id, with :data:`UNKNOWN` for missing words and :data:`STOP` for stopwords.
+
+    ``encoded`` holds the same ids keyed by the ASCII words' bytes (for ASCII texts, which are
+    tokenised as bytes)."""
+
+    encoded: dict[bytes, int]
 
     def __missing__(self, key: str) -> int:
         return UNKNOWN
@@ -45,6 +55,7 @@ def query_vocab(vocab: list[str]) -> QueryVocab:
     """Ids ``1..len(vocab)`` for ``vocab`` (the index's sorted rule words) plus stopwords."""
     out = QueryVocab((w, i + 1) for i, w in enumerate(vocab))
     out.update((w, STOP) for w in STOPWORDS)
+    out.encoded = {w.encode("ascii"): i for w, i in out.items() if w.isascii()}
     return out
 
 
@@ -54,47 +65,163 @@ def words(text: str) -> list[str]:
 
 
 class Tokens:
-    """Token ids of a query text (stopwords dropped); offsets are computed on first use."""
+    """Token ids of a query text (stopwords dropped) and their character offsets."""
 
-    __slots__ = ("ids", "_parts", "_keep", "_spans", "_clamp")
+    __slots__ = ("ids", "_spans", "_offsets")
 
-    def __init__(self, ids: np.ndarray, parts: list[str], keep: np.ndarray | None, clamp: int | None) -> None:
+    def __init__(self, ids: np.ndarray, offsets: Callable[[], np.ndarray]) -> None:
         self.ids = ids
-        self._parts = parts
-        self._keep = keep
-        self._clamp = clamp
+        self._offsets = offsets
         self._spans: np.ndarray | None = None
 
     @property
     def spans(self) -> np.ndarray:
         """``(start, end)`` character offsets per token, an ``(n, 2)`` int array."""
         if self._spans is None:
-            lens = np.fromiter(map(len, self._parts), dtype=np.int64, count=len(self._parts))
-            ends = np.cumsum(lens)
-            spans = np.stack([ends[1::2] - lens[1::2], ends[1::2]], axis=1)
-            if self._keep is not None:
-                spans = spans[self._keep]
-            if self._clamp is not None:  # rare case folding that changes length
-                np.minimum(spans, self._clamp, out=spans)
-            self._spans = spans
+            self._spans = self._offsets()
         return self._spans
 
 
-def tokenize(text: str, vocab: QueryVocab) -> Tokens:
-    """Tokenise a query text.
+_ALNUM = CodepointTable(str.isalnum)  # what ``[^_\W]`` matches in a str pattern
+_PLUS = ord("+")
 
-    One ``re.split`` with a capturing group yields gaps and tokens alternately; ids come from a
-    C-level ``map`` over the tokens, and offsets (when asked for) from the parts' lengths by a
-    cumulative sum, so there is no per-token Python code on this path.
-    """
-    lowered = text.lower()
-    parts = _SPLIT.split(lowered)
-    toks = parts[1::2]
-    ids = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int32, count=len(toks))
+
+def _plus_joins(starts: np.ndarray, ends: np.ndarray, plus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How ``+`` signs join the word runs ``[starts, ends)`` of a text into :data:`WORD` tokens:
+    per run, whether a ``+`` follows it (and is part of its token), whether the run right after
+    that ``+`` joins it, and whether the run starts a token of its own (it does not when joined).
+    ``a+b+c`` is ``a+b``, ``c``, as the regular expression reads it from the left."""
+    after = np.zeros(len(ends), dtype=bool)
+    inside = ends < len(plus)
+    after[inside] = plus[ends[inside]]
+    join = np.zeros(len(starts), dtype=bool)
+    join[:-1] = after[:-1] & (starts[1:] == ends[:-1] + 1)
+    idx = np.arange(len(join))
+    first = join.copy()
+    first[1:] &= ~join[:-1]
+    run_start = np.maximum.accumulate(np.where(first, idx, 0))
+    merge = join & ((idx - run_start) % 2 == 0)  # in a chain of joins, every other one from its first
+    own = np.ones(len(starts), dtype=bool)
+    own[1:] = ~merge[:-1]
+    return after, merge, own
+
+
+def _joined_ends(ends: np.ndarray, after: np.ndarray, merge: np.ndarray) -> np.ndarray:
+    new_ends = ends + after
+    new_ends[:-1][merge[:-1]] = ends[1:][merge[:-1]]
+    return new_ends
+
+
+def token_bounds(word: np.ndarray, plus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of the :data:`WORD` matches in a text whose characters are marked as word
+    characters (``word``) and ``+`` signs (``plus``), without running the regular expression."""
+    starts, ends = runs(word)
+    if not len(starts) or not plus.any():
+        return starts, ends
+    after, merge, own = _plus_joins(starts, ends, plus)
+    return starts[own], _joined_ends(ends, after, merge)[own]
+
+
+def _split_plus(chunks: list, chunk_chars: np.ndarray, plus: np.ndarray, word: re.Pattern) -> list:  # type: ignore[type-arg]
+    """Tokens from ``chunks`` (the runs of word characters and ``+``, in order): a chunk holding
+    a ``+`` is replaced by the ``word`` matches in it (``a+b+c`` -> ``a+b``, ``c``; ``+`` -> none),
+    others are tokens as they are. Python work only for the chunks with a ``+``."""
+    chunk_starts, _ = runs(chunk_chars)
+    with_plus = np.unique(np.searchsorted(chunk_starts, np.flatnonzero(plus), "right") - 1)
+    pieces: list[list] = []  # type: ignore[type-arg]
+    prev = 0
+    for i in with_plus.tolist():
+        pieces.append(chunks[prev:i])
+        pieces.append(word.findall(chunks[i]))
+        prev = i + 1
+    pieces.append(chunks[prev:])
+    return list(chain.from_iterable(pieces))
+
+
+def _tokens(ids: np.ndarray, offsets: Callable[[np.ndarray | None], np.ndarray]) -> Tokens:
     keep = ids != STOP
     if keep.all():
-        return Tokens(ids, parts, None, len(text) if len(lowered) != len(text) else None)
-    return Tokens(ids[keep], parts, keep, len(text) if len(lowered) != len(text) else None)
+        return Tokens(ids, lambda: offsets(None))
+    return Tokens(ids[keep], lambda: offsets(keep))
+
+
+def _with_ids(toks: list, vocab: dict, offsets: Callable[[np.ndarray | None], np.ndarray]) -> Tokens:  # type: ignore[type-arg]
+    return _tokens(np.fromiter(map(vocab.get, toks, repeat(UNKNOWN)), dtype=np.int32, count=len(toks)), offsets)
+
+
+def _span_offsets(starts: np.ndarray, ends: np.ndarray) -> Callable[[np.ndarray | None], np.ndarray]:
+    def offsets(keep: np.ndarray | None) -> np.ndarray:
+        spans = np.stack([starts, ends], axis=1).astype(np.int64)
+        return spans if keep is None else spans[keep]
+
+    return offsets
+
+
+def _bounded_offsets(word: np.ndarray, plus: np.ndarray) -> Callable[[np.ndarray | None], np.ndarray]:
+    def offsets(keep: np.ndarray | None) -> np.ndarray:
+        return _span_offsets(*token_bounds(word, plus))(keep)
+
+    return offsets
+
+
+def _ascii_tokens(text: str, vocab: QueryVocab) -> Tokens:
+    """ASCII text: the shared word runs (:func:`~creditline.core.charclass.ascii_words`), ids
+    looked up once per distinct word; runs around a ``+`` joined as :data:`WORD` joins them."""
+    words = ascii_words(text)
+    table = vocab.encoded
+    word_ids = np.fromiter(map(table.get, words.distinct, repeat(UNKNOWN)), dtype=np.int32, count=len(words.distinct))
+    ids = word_ids[words.inverse]
+    starts, ends = words.starts, words.ends
+    if b"+" in words.raw:
+        plus = np.frombuffer(words.raw, dtype=np.uint8) == _PLUS
+        after, merge, own = _plus_joins(starts, ends, plus)
+        for i in np.flatnonzero(after & own).tolist():
+            ids[i] = table.get(words.word(i) + b"+" + (words.word(i + 1) if merge[i] else b""), UNKNOWN)
+        ids, starts, ends = ids[own], starts[own], _joined_ends(ends, after, merge)[own]
+    return _tokens(ids, _span_offsets(starts, ends))
+
+
+def _unicode_tokens(lowered: str, vocab: QueryVocab) -> Tokens:
+    codes = codepoints(lowered)
+    word, plus = _ALNUM(codes), codes == _PLUS
+    kept = word | plus
+    chunks = np.where(kept, codes, np.uint32(32)).tobytes().decode("utf-32-le", "surrogatepass").split()
+    toks = _split_plus(chunks, kept, plus, WORD) if plus.any() else chunks
+    return _with_ids(toks, vocab, _bounded_offsets(word, plus))
+
+
+def _split_tokens(text: str, lowered: str, vocab: QueryVocab) -> Tokens:
+    """Tokens by one ``re.split`` (for a text whose lower-casing changes its length, rare: ``İ``);
+    offsets from the parts' lengths, clamped to the text."""
+    parts = _SPLIT.split(lowered)
+
+    def offsets(keep: np.ndarray | None) -> np.ndarray:
+        lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        stops = np.cumsum(lens)
+        spans = np.stack([stops[1::2] - lens[1::2], stops[1::2]], axis=1)
+        spans = spans if keep is None else spans[keep]
+        return np.minimum(spans, len(text))
+
+    return _with_ids(parts[1::2], vocab, offsets)
+
+
+def tokenize(text: str, vocab: QueryVocab) -> Tokens:
+    """Tokenise a query text: ids of the :data:`WORD` matches in the lower-cased text, stopwords
+    dropped, and (computed on first use) their character offsets.
+
+    No per-token Python code and no regular expression over the text: ASCII text uses its word
+    runs (one ``bytes.translate`` and ``split``, shared with the fingerprinter) and looks ids up
+    once per distinct word; other text becomes runs of word characters and ``+`` by a numpy
+    table lookup per code point, then one ``split``. Only the few tokens around a ``+`` are
+    handled one by one. Offsets come from the same runs (:func:`token_bounds`). A text whose
+    lower-casing changes its length (rare: ``İ``) goes through one ``re.split`` instead.
+    """
+    if text.isascii():
+        return _ascii_tokens(text, vocab)
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return _split_tokens(text, lowered, vocab)
+    return _unicode_tokens(lowered, vocab)
 
 
 def rule_tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:

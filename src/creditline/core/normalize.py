@@ -41,6 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from creditline.core.charclass import CodepointTable, ascii_words, codepoints, runs
+
 from tree_sitter import Language, Parser, Tree
 from tree_sitter_language_pack import get_language
 
@@ -48,7 +50,6 @@ TOKEN_SEED = 0x6372_6564_6974_6C6E  # ASCII "creditln"; part of the catalog's ha
 PLACEHOLDER_STRING = b"\0string"
 PLACEHOLDER_NUMBER = b"\0number"
 
-_ASCII_FIND = re.compile(r"[A-Za-z0-9]+").findall
 _ASCII_WORD_BYTES = np.zeros(256, dtype=bool)
 _ASCII_WORD_BYTES[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True
 
@@ -149,35 +150,44 @@ def _hash_distinct(items: Sequence[Hashable], hasher: Callable[..., int]) -> np.
 # --- prose -------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _word_chars() -> np.ndarray:
-    """Bool per code point: a letter or digit (``str.isalnum``) or a combining mark (built once, ~0.4 s)."""
-    category = unicodedata.category
-    chars = map(chr, range(0x110000))
-    return np.fromiter((c.isalnum() or category(c)[0] == "M" for c in chars), dtype=bool, count=0x110000)
+def _is_word_char(char: str) -> bool:
+    """A letter or digit (``str.isalnum``) or a combining mark."""
+    return char.isalnum() or unicodedata.category(char)[0] == "M"
+
+
+_WORD_CHARS = CodepointTable(_is_word_char)
+_ASCII_AS_WRITTEN = bytes(c if _ASCII_WORD_BYTES[c] else 32 for c in range(256))
+_hash_bytes = functools.partial(xxhash.xxh3_64_intdigest, seed=TOKEN_SEED)
 
 
 def prose_words(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The words of ``text`` as written, with their start and end character offsets.
 
     No per-word Python code: a table lookup per code point marks word characters, the edges of
-    the runs are the offsets, and the words come from one ``findall`` (ASCII text) or a C-level
-    ``map`` of slices (other text, whose words may hold combining marks).
+    the runs are the offsets, and the words come from one ``split`` of the text with every other
+    character made a space (``bytes.translate`` for ASCII text, numpy for other text).
     """
-    ascii_only = text.isascii()
-    if ascii_only:
-        codes, table = np.frombuffer(text.encode("ascii"), dtype=np.uint8), _ASCII_WORD_BYTES
-    else:
-        codes, table = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), _word_chars()
-    edges = np.flatnonzero(np.diff(table[codes].view(np.int8), prepend=np.int8(0), append=np.int8(0)))
-    starts, ends = edges[0::2], edges[1::2]
-    if ascii_only:
-        return _ASCII_FIND(text), starts, ends
-    return list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist()))), starts, ends
+    if text.isascii():
+        raw = text.encode("ascii")
+        starts, ends = runs(_ASCII_WORD_BYTES[np.frombuffer(raw, dtype=np.uint8)])
+        return raw.translate(_ASCII_AS_WRITTEN).decode("ascii").split(), starts, ends
+    codes = codepoints(text)
+    flags = _WORD_CHARS(codes)
+    starts, ends = runs(flags)
+    spaced = np.where(flags, codes, np.uint32(32)).tobytes().decode("utf-32-le", "surrogatepass")
+    return spaced.split(), starts, ends
 
 
 def prose_tokens(text: str) -> TokenStream:
-    """Case-folded, NFKC-normalised words of ``text``; punctuation and whitespace dropped."""
+    """Case-folded, NFKC-normalised words of ``text``; punctuation and whitespace dropped.
+
+    ASCII text: lower-casing is the whole normal form of an ASCII word, so the lower-cased word
+    runs (:func:`~creditline.core.charclass.ascii_words`, shared with license matching) are
+    hashed as they are, once per distinct word."""
+    if text.isascii():
+        words = ascii_words(text)
+        hashes = np.fromiter(map(_hash_bytes, words.distinct), dtype=np.uint64, count=len(words.distinct))
+        return TokenStream("prose", None, hashes[words.inverse], None, words.starts, words.ends)
     words, starts, ends = prose_words(text)
     return TokenStream("prose", None, _hash_distinct(words, word_hash), None, starts, ends)
 

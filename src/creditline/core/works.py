@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from creditline.core import spdx
+from creditline.core.charclass import newlines
 from creditline.core.filescan import scan_document
 from creditline.core.fingerprint import K, WINDOW, fingerprint
 from creditline.core.licindex import LicenseIndex
@@ -34,8 +35,7 @@ class PreparedWork:
 
 def line_starts(text: str) -> np.ndarray:
     """Character offset of the start of every line (0 first)."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    return np.concatenate([[0], np.flatnonzero(codes == 10) + 1]).astype(np.int64)
+    return np.concatenate([[0], newlines(text) + 1]).astype(np.int64)
 
 
 def channel_postings(tokens: TokenStream, channel: np.ndarray, k: int = K, window: int = WINDOW) -> Postings:
