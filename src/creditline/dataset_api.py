@@ -34,7 +34,7 @@ import numpy as np
 from creditline import __version__, api, runner
 from creditline.catalog_api import open_for_reading
 from creditline.core import dedup, spdx
-from creditline.core.filescan import scan_document
+from creditline.core.filescan import scan_documents
 from creditline.core.normalize import prose_tokens
 from creditline.core.policy import Policy, check
 from creditline.errors import ExpressionError, InputError, UsageError
@@ -63,6 +63,8 @@ Progress = Callable[[int, int | None, str], None]
 _Item = tuple[Row | RowError, RowResult, tuple[str, ...]]  # a row, its result, its drop-reason kinds
 MAX_ROWS = 1000  # rows kept in the report (problem rows first); all rows go to the Parquet file
 MAX_CLUSTERS = 100  # largest duplicate clusters kept in the report
+BATCH_ROWS = 256  # rows a worker scans at once (license detection runs on the batch together)...
+BATCH_BYTES = 4 << 20  # ...or fewer, to keep a batch's text under this size
 
 __all__ = ["audit", "filter_dataset", "dataset_works", "notice", "OptOutOptions", "Columns"]
 
@@ -114,18 +116,23 @@ def _resolve_declared(value: str) -> str | None:
     return api.resolve_declared(value, get_index())
 
 
-def _row_facts(doc: Document) -> _Facts:
-    """License, copyrights and MinHash signature of one row's text (runs in a worker)."""
-    scan = scan_document(doc, runner.state("index"), copyrights=True)
-    raw = doc.declared.get("license")
-    return _Facts(
-        detected=scan.license,
-        evidence=tuple(dict.fromkeys(d.kind for d in scan.detections)),
-        copyrights=tuple(c.statement for c in scan.copyrights),
-        holders=tuple(dict.fromkeys(h for c in scan.copyrights for h in c.holders)),
-        declared=_resolve_declared(raw) if raw else None,
-        signature=dedup.signature(prose_tokens(doc.text).exact),
-    )
+def _rows_facts(docs: list[Document]) -> list[_Facts]:
+    """License, copyrights and MinHash signature of each row of a batch (runs in a worker):
+    license detection runs on the whole batch at once, which is several times cheaper for
+    short rows than one call per row, with the same results."""
+    scans = scan_documents(docs, runner.state("index"), copyrights=True)
+    out = []
+    for doc, scan in zip(docs, scans, strict=True):
+        raw = doc.declared.get("license")
+        out.append(_Facts(
+            detected=scan.license,
+            evidence=tuple(dict.fromkeys(d.kind for d in scan.detections)),
+            copyrights=tuple(c.statement for c in scan.copyrights),
+            holders=tuple(dict.fromkeys(h for c in scan.copyrights for h in c.holders)),
+            declared=_resolve_declared(raw) if raw else None,
+            signature=dedup.signature(prose_tokens(doc.text).exact),
+        ))
+    return out
 
 
 # --- in order, in this process ------------------------------------------------------------------
@@ -347,17 +354,25 @@ def _pass(dataset: str, *, columns: Columns | None, policy: Policy | None, catal
     def generate() -> Iterator[_Item]:
         pending: deque[Row | RowError] = deque()
 
-        def documents() -> Iterator[Document]:
+        def batches() -> Iterator[list[Document]]:
+            batch: list[Document] = []
+            size = 0
             for item in items:
                 pending.append(item)
                 if isinstance(item, Row):
-                    yield item.document
+                    batch.append(item.document)
+                    size += item.document.size
+                    if len(batch) >= BATCH_ROWS or size >= BATCH_BYTES:
+                        yield batch
+                        batch, size = [], 0
+            if batch:
+                yield batch
 
         done = 0
         try:
-            facts = runner.map_ordered(_row_facts, documents(), jobs=jobs, batch_size=32,
-                                       initializer=("index", get_index))
-            for fact in facts:
+            per_batch = runner.map_ordered(_rows_facts, batches(), jobs=jobs, batch_size=1,
+                                           initializer=("index", get_index))
+            for fact in (fact for facts in per_batch for fact in facts):
                 while isinstance(pending[0], RowError):
                     error = pending.popleft()
                     assert isinstance(error, RowError)

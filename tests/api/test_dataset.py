@@ -235,3 +235,10 @@ def test_optouts_of_rows_with_urls_are_honoured(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_two_workers_give_the_same_report(stack: Path) -> None:
+    one, two = (dataset_api.audit(str(stack), policy=load_policy("commercial"), jobs=jobs).to_dict()
+                for jobs in (1, 2))
+    one.pop("seconds"), two.pop("seconds")
+    assert one == two
