@@ -35,7 +35,6 @@ from creditline import __version__, api, runner
 from creditline.catalog_api import open_for_reading
 from creditline.core import dedup, spdx
 from creditline.core.filescan import scan_documents
-from creditline.core.normalize import prose_tokens
 from creditline.core.policy import Policy, check
 from creditline.errors import ExpressionError, InputError, UsageError
 from creditline.ingest import Limits
@@ -130,7 +129,7 @@ def _rows_facts(docs: list[Document]) -> list[_Facts]:
             copyrights=tuple(c.statement for c in scan.copyrights),
             holders=tuple(dict.fromkeys(h for c in scan.copyrights for h in c.holders)),
             declared=_resolve_declared(raw) if raw else None,
-            signature=dedup.signature(prose_tokens(doc.text).exact),
+            signature=dedup.text_signature(doc.text),
         ))
     return out
 

@@ -44,9 +44,9 @@ RENAMED_ANCHOR_DF = 2
 # Short abstracted matches are common by chance (a table of "name: [number, number]" rows):
 # a renamed span under this many tokens counts only when the same work also matches literally.
 RENAMED_MIN_TOKENS = 30
-# A fingerprint with more postings than this (in one shard) is boilerplate whatever the catalog:
-# its postings are not even gathered, which keeps a lookup's time and memory bounded.
-MAX_POSTINGS = 20 * MAX_DF
+# A fingerprint with more than this many postings per max_df (in one shard) is boilerplate: its
+# postings are not even gathered, which keeps a lookup's time and memory bounded.
+POSTINGS_PER_DF = 20
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
 
@@ -59,17 +59,17 @@ def _doc_freq(hits: tuple[np.ndarray, ...], n_queries: int) -> np.ndarray:
     return np.bincount(pairs // (int(work.max()) + 1), minlength=n_queries)
 
 
-def _lookup(cat: Catalog, hashes: np.ndarray, channels: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-    found = [cat.lookup(hashes, ch, max_postings=MAX_POSTINGS) for ch in channels]
+def _lookup(cat: Catalog, hashes: np.ndarray, channels: tuple[str, ...], max_postings: int) -> tuple[np.ndarray, ...]:
+    found = [cat.lookup(hashes, ch, max_postings=max_postings) for ch in channels]
     return tuple(np.concatenate([h[i] for h in found]) for i in range(4))
 
 
 def _channel_spans(cat: Catalog, tokens: TokenStream, stream: np.ndarray, channels: tuple[str, ...],
-                   min_tokens: int, max_df: int, anchor_df: int) -> list[SpanHit]:
+                   min_tokens: int, max_df: int, anchor_df: int, max_postings: int) -> list[SpanHit]:
     fp = fingerprint(stream, K, WINDOW)
     if not len(fp):
         return []
-    hits = _lookup(cat, fp.hashes, channels)
+    hits = _lookup(cat, fp.hashes, channels, max_postings)
     df = _doc_freq(hits, len(fp.hashes))
     return match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
                        min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df)
@@ -82,18 +82,19 @@ def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df
     (``exact``) and abstracted code tokens (``renamed``), so comments and docstrings count as
     words and code as code."""
     found: list[tuple[SpanHit, str]] = []
+    cap = POSTINGS_PER_DF * max_df
     if tokens.kind == "code":
         found += [(s, "exact") for s in _channel_spans(cat, tokens, tokens.exact, ("exact",), min_tokens, max_df,
-                                                       ANCHOR_DF)]
+                                                       ANCHOR_DF, cap)]
         words = prose_tokens(text)
     else:
         words = tokens
     found += [(s, "words") for s in _channel_spans(cat, words, words.exact, ("exact", "words"), min_tokens,
-                                                   max_df, ANCHOR_DF)]
+                                                   max_df, ANCHOR_DF, cap)]
     if tokens.renamed is not None:
         literal = {s.work for s, _ in found}
         found += [(s, "renamed") for s in _channel_spans(cat, tokens, tokens.renamed, ("renamed",), min_tokens,
-                                                         min(max_df, RENAMED_MAX_DF), RENAMED_ANCHOR_DF)
+                                                         min(max_df, RENAMED_MAX_DF), RENAMED_ANCHOR_DF, cap)
                   if s.tokens >= max(min_tokens, RENAMED_MIN_TOKENS) or s.work in literal]
     return found
 

@@ -59,3 +59,21 @@ def test_empty_texts_only_match_each_other() -> None:
     assert index.add(0, empty) is None
     assert index.add(1, dedup.signature(prose_tokens("some words here and more of them").exact)) is None
     assert index.add(2, empty) == 0
+
+
+def test_word_hashes_fold_ascii_case_and_agree_across_paths() -> None:
+    ascii_text = dedup.word_hashes("Hello, World! hello world 42")
+    unicode_text = dedup.word_hashes("Hello, World! hello world 42 café")  # the code-point path
+    assert len(ascii_text) == 5 and len(unicode_text) == 6
+    assert ascii_text[0] == ascii_text[2] and ascii_text[1] == ascii_text[3]
+    assert np.array_equal(unicode_text[:5], ascii_text)
+    assert len(dedup.word_hashes(" ,;- ")) == 0
+
+
+def test_text_signature_finds_a_lightly_edited_copy() -> None:
+    words = _text(random.Random(3), 600)
+    edited = list(words)
+    edited[100] = edited[100].upper()  # case does not count
+    edited[400] = "different"
+    a, b = dedup.text_signature(" ".join(words)), dedup.text_signature(", ".join(edited))
+    assert dedup.similarity(a, b) >= dedup.THRESHOLD

@@ -43,7 +43,8 @@ def _table(report: TraceReport) -> str:
 @click.option("--min-tokens", type=click.IntRange(1), default=trace_api.MIN_TOKENS, show_default=True,
               help="Shortest copied run reported, in tokens.")
 @click.option("--max-df", type=click.IntRange(1), default=trace_api.MAX_DF, show_default=True,
-              help="Ignore fingerprints found in more works than this (boilerplate, license headers).")
+              help="Fingerprints found in more works than this (boilerplate, license headers) are never "
+                   "evidence on their own; they only extend spans anchored by rarer ones.")
 @click.option("--policy", "policy_path", metavar="FILE|NAME", default=None,
               help=f"Check every match against a policy TOML file or a ready-made policy "
                    f"({', '.join(builtin_policies())}); any violation exits 1.")

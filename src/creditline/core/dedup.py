@@ -18,7 +18,10 @@ from __future__ import annotations
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
+from creditline.core.charclass import codepoints, runs
 from creditline.core.fingerprint import kgram_hashes
+from creditline.core.licindex import prefix_hashes, window_hashes
+from creditline.core.normalize import WORD_CHARS
 
 SHINGLE = 5  # words per shingle
 NUM_PERM = 64  # permutations per signature
@@ -30,6 +33,36 @@ _EMPTY = np.uint32(0xFFFFFFFF)
 _rng = np.random.default_rng(SEED)
 _A = (_rng.integers(0, 2**31, size=NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)).astype(np.uint32)
 _B = _rng.integers(0, 2**32, size=NUM_PERM, dtype=np.uint64).astype(np.uint32)
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """A hash per word of ``text`` (runs of letters and digits, ASCII letters lower-cased): the
+    polynomial hash of its code points, for every word at once from one prefix sum, so that
+    no Python code runs per word. Made for signatures, where speed matters more than the full
+    Unicode normalisation of :func:`creditline.core.normalize.prose_tokens`."""
+    if text.isascii():
+        values = np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.uint64)
+        is_word = _ASCII_WORD[values]
+    else:
+        codes = codepoints(text)
+        values = codes.astype(np.uint64)
+        is_word = WORD_CHARS(codes)
+    upper = (values >= 65) & (values <= 90)
+    values[upper] += np.uint64(32)
+    starts, ends = runs(is_word)
+    if not len(starts):
+        return np.empty(0, dtype=np.uint64)
+    s, pw = prefix_hashes(values)
+    return window_hashes(s, pw, starts, ends - starts)
+
+
+_ASCII_WORD = np.zeros(256, dtype=bool)
+_ASCII_WORD[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True
+
+
+def text_signature(text: str) -> np.ndarray:
+    """:func:`signature` of the words of ``text`` (:func:`word_hashes`)."""
+    return signature(word_hashes(text))
 
 
 def signature(token_hashes: np.ndarray, shingle: int = SHINGLE) -> np.ndarray:

@@ -156,6 +156,7 @@ def _is_word_char(char: str) -> bool:
 
 
 _WORD_CHARS = CodepointTable(_is_word_char)
+WORD_CHARS = _WORD_CHARS  # letters, digits and combining marks (for other word-level code)
 _ASCII_AS_WRITTEN = bytes(c if _ASCII_WORD_BYTES[c] else 32 for c in range(256))
 _hash_bytes = functools.partial(xxhash.xxh3_64_intdigest, seed=TOKEN_SEED)
 
