@@ -36,6 +36,7 @@ from creditline.catalog_api import open_for_reading
 from creditline.core import dedup, spdx
 from creditline.core.filescan import scan_documents
 from creditline.core.policy import Policy, check
+from creditline.core.works import licenses_agree
 from creditline.errors import ExpressionError, InputError, UsageError
 from creditline.ingest import Limits
 from creditline.ingest.dataset_writer import DatasetWriter, public_mode
@@ -54,7 +55,7 @@ from creditline.model import (
     Work,
 )
 from creditline.optout_api import OptOutChecker
-from creditline.trace_api import trace_document
+from creditline.trace_api import ObligationCache, trace_document
 
 log = logging.getLogger(__name__)
 
@@ -137,19 +138,6 @@ def _rows_facts(docs: list[Document]) -> list[_Facts]:
 # --- in order, in this process ------------------------------------------------------------------
 
 
-class _Obligations:
-    def __init__(self) -> None:
-        self._cache: dict[str, tuple[Obligations, ...]] = {}
-
-    def __call__(self, expression: str) -> tuple[Obligations, ...]:
-        if expression not in self._cache:
-            try:
-                self._cache[expression] = api.explain(expression)
-            except InputError:
-                self._cache[expression] = ()
-        return self._cache[expression]
-
-
 def _flags(obligations: tuple[Obligations, ...]) -> tuple[str, ...]:
     have = {
         "attribution": any(o.attribution for o in obligations),
@@ -161,12 +149,6 @@ def _flags(obligations: tuple[Obligations, ...]) -> tuple[str, ...]:
     return tuple(flag for flag in OBLIGATION_FLAGS if have[flag])
 
 
-def _agrees(detected: str | None, declared: str | None) -> bool | None:
-    if not detected or not declared:
-        return None
-    return set(spdx.split_ids(detected)) == set(spdx.split_ids(declared))
-
-
 @dataclass
 class _State:
     """What the pass has seen so far."""
@@ -174,7 +156,7 @@ class _State:
     policy: Policy | None
     optouts: OptOutChecker | None
     catalog: object | None
-    obligations: _Obligations = field(default_factory=_Obligations)
+    obligations: ObligationCache = field(default_factory=ObligationCache)
     seen: dict[bytes, int] = field(default_factory=dict)
     near: dedup.NearDuplicates = field(default_factory=dedup.NearDuplicates)
     clusters: dict[int, list[int]] = field(default_factory=dict)
@@ -227,7 +209,7 @@ def _row_result(state: _State, item: Row, facts: _Facts) -> tuple[RowResult, tup
     declared_raw = doc.declared.get("license")
     declared = facts.declared
     license_ = declared or facts.detected
-    agrees = _agrees(facts.detected, declared)
+    agrees = licenses_agree(facts.detected, declared)
     # Both apply when they disagree: an NC notice in the text binds even if no column says so.
     expressions: list[str | None] = [license_]
     if declared and facts.detected and agrees is False:
@@ -571,7 +553,7 @@ def notice(source: str, *, policy: Policy | None = None, columns: Columns | None
                  "optouts_honoured": report.opted_out if policy is not None and policy.honour_opt_outs
                  and optouts is not None and optouts.enabled else None,
                  "duplicates_removed": report.drop_reasons.get("duplicate", 0) if policy is not None else None}
-    lookup = _Obligations()
+    lookup = ObligationCache()
     expressions = sorted({w.license for w in works if w.license})
     ids = sorted({i for e in expressions for i in _ids(e)})
     notes = (f"Made by creditline {__version__} from {source}; licenses detected with the ScanCode "

@@ -25,6 +25,7 @@ from creditline.core.matching import SpanHit, match_spans, rank_sources
 from creditline.core.normalize import TokenStream, code_tokens, prose_tokens, tokenize
 from creditline.core.policy import Policy, check
 from creditline.core.works import line_starts
+from creditline.errors import ExpressionError
 from creditline.ingest import iter_documents
 from creditline.model import Document, Match, Obligations, Skipped, TraceReport, TraceResult, Violation, Work
 from creditline.store import Catalog
@@ -130,8 +131,9 @@ def _credit(work: Work) -> str:
     return credit_line(title, work.author, work.source_url or work.path, work.license, None)
 
 
-class _Obligations:
-    """Obligations per license expression, computed once per trace run."""
+class ObligationCache:
+    """Obligations per license expression, computed once per run; an expression SPDX cannot
+    parse has none (it is reported as it is, and a policy treats it as unknown)."""
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[Obligations, ...]] = {}
@@ -140,12 +142,15 @@ class _Obligations:
         if not expression:
             return ()
         if expression not in self._cache:
-            self._cache[expression] = api.explain(expression)
+            try:
+                self._cache[expression] = api.explain(expression)
+            except ExpressionError:
+                self._cache[expression] = ()
         return self._cache[expression]
 
 
 def _match(cat: Catalog, span: SpanHit, kind: str, text_lines: np.ndarray, text_len: int,
-           obligations: _Obligations) -> Match:
+           obligations: ObligationCache) -> Match:
     work = cat.work(span.work)
     return Match(
         source=work.path, root=work.root, work_id=work.id,
@@ -182,7 +187,7 @@ def code_blocks(text: str) -> list[tuple[int, str, str]]:
 
 
 def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np.ndarray, offset: int,
-                    min_tokens: int, max_df: int, obligations: _Obligations) -> list[Match]:
+                    min_tokens: int, max_df: int, obligations: ObligationCache) -> list[Match]:
     found = _spans(cat, text, tokens, min_tokens, max_df)
     if not found:
         return []
@@ -230,12 +235,12 @@ def _apply_policy(result: TraceResult, policy: Policy) -> TraceResult:
 
 
 def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS, max_df: int = MAX_DF,
-                   obligations: _Obligations | None = None, policy: Policy | None = None,
+                   obligations: ObligationCache | None = None, policy: Policy | None = None,
                    keep_text: bool = False) -> TraceResult:
     """Trace one text; for prose, fenced code blocks are also traced as code, so code pasted
     into an answer is found with renamed identifiers too. ``covered`` is the share of the
     text's characters inside a match."""
-    obligations = obligations or _Obligations()
+    obligations = obligations or ObligationCache()
     tokens = tokenize(doc.text, doc.path if doc.path != "-" else None)
     lines = np.append(line_starts(doc.text), len(doc.text))  # last entry: the text length
     matches = _ranked_matches(cat, doc.text, tokens, lines, 0, min_tokens, max_df, obligations)
@@ -260,7 +265,7 @@ def trace(inputs: Sequence[str], *, catalog: str | None = None, min_tokens: int 
     ``violations`` (``report.violated`` tells whether there are any). ``keep_text`` keeps each
     input's text on its result (for reports that show it, such as HTML)."""
     cat = open_for_reading(catalog)
-    obligations = _Obligations()
+    obligations = ObligationCache()
     results: list[TraceResult] = []
     skipped: list[Skipped] = []
     try:

@@ -59,7 +59,8 @@ def fingerprint_text(text: str, path: str | None = None) -> tuple[TokenStream, d
     return tokens, channels
 
 
-def _agrees(detected: str | None, declared: str | None) -> bool | None:
+def licenses_agree(detected: str | None, declared: str | None) -> bool | None:
+    """Whether two expressions name the same licenses (None when either is missing)."""
     if not detected or not declared:
         return None
     return set(spdx.split_ids(detected)) == set(spdx.split_ids(declared))
@@ -77,7 +78,7 @@ def prepare_work(doc: Document, index: LicenseIndex) -> PreparedWork:
         root=doc.root,
         license=scan.license or declared,
         declared_license=declared,
-        license_agrees=_agrees(scan.license, declared),
+        license_agrees=licenses_agree(scan.license, declared),
         copyrights=tuple(c.statement for c in scan.copyrights),
         holders=tuple(dict.fromkeys(h for c in scan.copyrights for h in c.holders)),
         title=doc.declared.get("title"),
