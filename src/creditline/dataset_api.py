@@ -22,7 +22,6 @@ import functools
 import json
 import logging
 import os
-import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -39,7 +38,8 @@ from creditline.core.policy import Policy, check
 from creditline.core.works import licenses_agree
 from creditline.errors import ExpressionError, InputError, UsageError
 from creditline.ingest import Limits
-from creditline.ingest.dataset_writer import DatasetWriter, public_mode
+from creditline.ingest._atomic import publish, temp_beside
+from creditline.ingest.dataset_writer import DatasetWriter
 from creditline.ingest.datasets import ColumnSpec, Row, RowError, dataset_columns, dataset_format, detect_layout, iter_rows
 from creditline.kb.cache import get_index
 from creditline.kb.licensetexts import license_texts
@@ -466,9 +466,7 @@ def filter_dataset(dataset: str, output: str, *, policy: Policy, columns: Column
     spec, rows, state = _pass(dataset, columns=columns, policy=policy, catalog=catalog, optouts=optouts, jobs=jobs,
                        full_rows=True, limits=limits or Limits(), progress=progress)
     tally = _Tally(max_rows)
-    directory = os.path.dirname(os.path.abspath(exclusions_path))
-    fd, tmp = tempfile.mkstemp(prefix=".creditline-", suffix=".exclusions.tmp", dir=directory)
-    os.fchmod(fd, public_mode())
+    fd, tmp = temp_beside(exclusions_path)
     sink_cm = _results_sink(rows_out)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as excluded, DatasetWriter(output, dataset) as writer, \
@@ -481,7 +479,7 @@ def filter_dataset(dataset: str, output: str, *, policy: Policy, columns: Column
                 if sink is not None:
                     sink.add(result)
                 tally.add(result, kinds, _rows_of(item))
-        os.replace(tmp, exclusions_path)
+        publish(tmp, exclusions_path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

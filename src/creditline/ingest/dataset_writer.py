@@ -26,7 +26,6 @@ import csv
 import gzip
 import io
 import os
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -36,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from creditline.errors import InputError
+from creditline.ingest._atomic import publish, temp_beside
 from creditline.ingest.dataset_files import Shard, find_shards, shard_columns
 from creditline.ingest.datasets import BatchRef, CsvRef, Row, RowError, RowRef
 
@@ -78,13 +78,7 @@ class DatasetWriter:
         """Create the temporary output file (called by ``with``)."""
         shards = find_shards(self.source)
         self.format = shards[0].fmt
-        try:
-            fd, tmp = tempfile.mkstemp(dir=self.output.parent, prefix=f".{self.output.name}.", suffix=".tmp")
-        except OSError as err:
-            raise InputError(f"cannot write {str(self.output)!r}: {err.strerror or err}",
-                             hint="check that the output directory exists and is writable") from err
-        self._tmp = Path(tmp)
-        os.fchmod(fd, public_mode())  # mkstemp makes 0600; an output is an ordinary file
+        fd, self._tmp = temp_beside(self.output)
         try:
             self._sink = _open_sink(shards, fd, self._tmp, self.row_group_bytes)
         except BaseException:
@@ -112,8 +106,7 @@ class DatasetWriter:
             raise ValueError("DatasetWriter is not open")
         try:
             self._sink.close()
-            _fsync(self._tmp)
-            os.replace(self._tmp, self.output)
+            publish(self._tmp, self.output)
         except BaseException:
             self.abort()
             raise
@@ -130,21 +123,6 @@ class DatasetWriter:
                 self._tmp.unlink()
         self._sink = None
         self._tmp = None
-
-
-def public_mode() -> int:
-    """The mode a new file gets from ``open``: 0666 less the process's umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _open_sink(shards: list[Shard], fd: int, tmp: Path, row_group_bytes: int) -> _Sink:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from creditline.errors import InputError
+from creditline.ingest._atomic import publish, temp_beside
 from creditline.model import RowResult
 
 __all__ = ["ROW_RESULTS_SCHEMA", "RowResultsWriter"]
@@ -79,13 +78,8 @@ class RowResultsWriter:
 
     def open(self) -> None:
         """Create the temporary file (called by ``with``)."""
-        try:
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        except OSError as err:
-            raise InputError(f"cannot write {str(self.path)!r}: {err.strerror or err}",
-                             hint="check that the output directory exists and is writable") from err
+        fd, self._tmp = temp_beside(self.path)
         os.close(fd)
-        self._tmp = Path(tmp)
         try:
             self._writer = pq.ParquetWriter(self._tmp, ROW_RESULTS_SCHEMA)
         except BaseException:
@@ -119,8 +113,7 @@ class RowResultsWriter:
             self._flush()
             self._writer.close()
             self._writer = None
-            _fsync(self._tmp)
-            os.replace(self._tmp, self.path)
+            publish(self._tmp, self.path)
         except BaseException:
             self.abort()
             raise
@@ -138,11 +131,3 @@ class RowResultsWriter:
         self._tmp = None
         for values in self._buffer.values():
             values.clear()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
