@@ -20,7 +20,7 @@ import numpy as np
 from creditline import api
 from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
-from creditline.core.fingerprint import K, WINDOW, fingerprint
+from creditline.core.fingerprint import K, WINDOW, Fingerprints, fingerprint, kgram_hashes
 from creditline.core.matching import SpanHit, match_spans, rank_sources
 from creditline.core.normalize import TokenStream, code_tokens, prose_tokens, tokenize
 from creditline.core.policy import Policy, check
@@ -45,6 +45,9 @@ RENAMED_ANCHOR_DF = 2
 # Short abstracted matches are common by chance (a table of "name: [number, number]" rows):
 # a renamed span under this many tokens counts only when the same work also matches literally.
 RENAMED_MIN_TOKENS = 30
+# A renamed span most of whose fingerprints also occur elsewhere in the input is repeated
+# structure (tables, re-export lists), not evidence of a copy.
+REPEAT_SHARE = 0.5
 # A fingerprint with more than this many postings per max_df (in one shard) is boilerplate: its
 # postings are not even gathered, which keeps a lookup's time and memory bounded.
 POSTINGS_PER_DF = 20
@@ -66,14 +69,29 @@ def _lookup(cat: Catalog, hashes: np.ndarray, channels: tuple[str, ...], max_pos
 
 
 def _channel_spans(cat: Catalog, tokens: TokenStream, stream: np.ndarray, channels: tuple[str, ...],
-                   min_tokens: int, max_df: int, anchor_df: int, max_postings: int) -> list[SpanHit]:
+                   min_tokens: int, max_df: int, anchor_df: int, max_postings: int,
+                   distinct: bool = False) -> list[SpanHit]:
     fp = fingerprint(stream, K, WINDOW)
     if not len(fp):
         return []
     hits = _lookup(cat, fp.hashes, channels, max_postings)
     df = _doc_freq(hits, len(fp.hashes))
-    return match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
-                       min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df)
+    spans = match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
+                        min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df)
+    return [s for s in spans if not _repetitive(s, fp, stream)] if distinct and spans else spans
+
+
+def _repetitive(span: SpanHit, fp: Fingerprints, stream: np.ndarray) -> bool:
+    """Whether most of a span's fingerprints occur again elsewhere in the input: a table of
+    ``name: [number, number]`` rows or a run of near-identical re-exports, which abstracted code
+    tokens make look alike whatever they say (REPEAT_SHARE)."""
+    lo, hi = np.searchsorted(fp.positions, [span.q_token_start, span.q_token_end - K + 1])
+    if hi <= lo:
+        return False
+    grams = np.sort(kgram_hashes(stream, K))
+    mine = fp.hashes[lo:hi]
+    counts = np.searchsorted(grams, mine, "right") - np.searchsorted(grams, mine, "left")
+    return float(np.mean(counts > 1)) > REPEAT_SHARE
 
 
 def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df: int) -> list[tuple[SpanHit, str]]:
@@ -95,7 +113,8 @@ def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df
     if tokens.renamed is not None:
         literal = {s.work for s, _ in found}
         found += [(s, "renamed") for s in _channel_spans(cat, tokens, tokens.renamed, ("renamed",), min_tokens,
-                                                         min(max_df, RENAMED_MAX_DF), RENAMED_ANCHOR_DF, cap)
+                                                         min(max_df, RENAMED_MAX_DF), RENAMED_ANCHOR_DF, cap,
+                                                         distinct=True)
                   if s.tokens >= max(min_tokens, RENAMED_MIN_TOKENS) or s.work in literal]
     return found
 

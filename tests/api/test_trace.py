@@ -111,3 +111,19 @@ def test_renamed_code_in_a_fenced_block_is_found(catalog: str, tmp_path: Path) -
 def test_code_blocks() -> None:
     text = "a\n```python\nx = 1\n```\n~~~unknownlang\ny\n~~~\n```\n\n```\n"
     assert trace_api.code_blocks(text) == [(text.index("x = 1"), "python", "x = 1\n")]
+
+
+def test_repeated_structure_is_not_renamed_evidence() -> None:
+    import numpy as np
+
+    from creditline.core.fingerprint import fingerprint
+    from creditline.core.matching import SpanHit
+    from creditline.trace_api import _repetitive
+
+    rng = np.random.default_rng(0)
+    table = np.tile(rng.integers(0, 2**63, size=8, dtype=np.uint64), 20)  # "name: [n, n]," x 20
+    code = rng.integers(0, 2**63, size=160, dtype=np.uint64)
+    for stream, expected in ((table, True), (code, False)):
+        fp = fingerprint(stream)
+        span = SpanHit(1, 0, len(stream), 0, 10 * len(stream), 0, 10 * len(stream), len(fp), 1.0, 1)
+        assert _repetitive(span, fp, stream) is expected
