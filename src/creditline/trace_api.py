@@ -78,17 +78,20 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, stream: np.ndarray, channe
     df = _doc_freq(hits, len(fp.hashes))
     spans = match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
                         min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df)
-    return [s for s in spans if not _repetitive(s, fp, stream)] if distinct and spans else spans
+    if not (distinct and spans):
+        return spans
+    grams = np.sort(kgram_hashes(stream, K))
+    return [s for s in spans if not _repetitive(s, fp, grams)]
 
 
-def _repetitive(span: SpanHit, fp: Fingerprints, stream: np.ndarray) -> bool:
+def _repetitive(span: SpanHit, fp: Fingerprints, grams: np.ndarray) -> bool:
     """Whether most of a span's fingerprints occur again elsewhere in the input: a table of
     ``name: [number, number]`` rows or a run of near-identical re-exports, which abstracted code
-    tokens make look alike whatever they say (REPEAT_SHARE)."""
+    tokens make look alike whatever they say (REPEAT_SHARE). ``grams``: every k-gram hash of the
+    input, sorted."""
     lo, hi = np.searchsorted(fp.positions, [span.q_token_start, span.q_token_end - K + 1])
     if hi <= lo:
         return False
-    grams = np.sort(kgram_hashes(stream, K))
     mine = fp.hashes[lo:hi]
     counts = np.searchsorted(grams, mine, "right") - np.searchsorted(grams, mine, "left")
     return float(np.mean(counts > 1)) > REPEAT_SHARE
