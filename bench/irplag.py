@@ -6,8 +6,8 @@ What it measures
     (L1 comments/whitespace ... L6 control-logic changes) and independent solutions. Its
     ``manifest.json`` lists 460 labelled (original, suspect) pairs. The originals are indexed
     into a fresh catalog; each suspect is traced against it, and a pair's score is the share of
-    the suspect's characters that creditline attributes to that pair's original (the
-    ``exact`` and ``renamed`` channels together). ROC AUC is computed per level (positives at
+    the suspect's code tokens (comments and layout dropped, as the peers count them) inside the
+    spans creditline attributes to that pair's original (every channel together). ROC AUC is computed per level (positives at
     that level against all independent solutions) with the Mann-Whitney statistic; ties count
     one half.
 
@@ -52,6 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from creditline import __version__, catalog_api, trace_api  # noqa: E402
+from creditline.core.normalize import tokenize  # noqa: E402
 
 import peers  # noqa: E402  (bench/peers.py)
 
@@ -75,12 +76,13 @@ def scores(data: Path, pairs: list[dict], work: Path) -> list[float]:
     out = []
     for p in pairs:
         (result,) = trace_api.trace([str(data / p["suspect"])], catalog=cat).inputs
-        text_len = max(1, (data / p["suspect"]).stat().st_size)
+        text = (data / p["suspect"]).read_text(encoding="utf-8", errors="replace")
+        starts = tokenize(text, p["suspect"]).starts  # Java tokens: comments and layout dropped
         mine = [m for m in result.matches if m.source == p["original"]]
-        mask = np.zeros(text_len + 1, dtype=bool)
+        inside = np.zeros(len(starts), dtype=bool)
         for m in mine:
-            mask[m.input_start : m.input_end] = True
-        out.append(float(mask.mean()))
+            inside |= (starts >= m.input_start) & (starts < m.input_end)
+        out.append(float(inside.mean()) if len(starts) else 0.0)
     return out
 
 
