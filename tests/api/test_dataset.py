@@ -242,3 +242,16 @@ def test_two_workers_give_the_same_report(stack: Path) -> None:
                 for jobs in (1, 2))
     one.pop("seconds"), two.pop("seconds")
     assert one == two
+
+
+def test_cli_filter_writes_both_files_and_refuses_to_overwrite_the_input(stack: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "kept.parquet"
+    result = runner.invoke(cli, ["filter", str(stack), "--policy", "commercial", "-o", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["outputs"] == {"kept": str(out), "exclusions": f"{out}.exclusions.jsonl"}
+    assert pq.read_table(out).num_rows == len(KEPT_COMMERCIAL)
+    same = runner.invoke(cli, ["filter", str(stack), "--policy", "commercial", "-o", str(stack)])
+    assert same.exit_code == 2 and "overwrite" in same.output
+    bad = runner.invoke(cli, ["filter", str(stack), "--policy", "no-such-policy", "-o", str(out)])
+    assert bad.exit_code == 2
