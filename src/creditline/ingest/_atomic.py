@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from creditline.errors import InputError
 
@@ -38,3 +40,28 @@ def publish(tmp: Path, dest: str | Path) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, dest)
+
+
+class AtomicOutput:
+    """A writer used as ``with writer:``: :meth:`open` on entry, :meth:`commit` on a normal
+    exit, :meth:`abort` when the block raises (subclasses implement the three)."""
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()

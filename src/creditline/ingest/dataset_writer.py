@@ -27,7 +27,6 @@ import gzip
 import io
 import os
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
@@ -35,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from creditline.errors import InputError
-from creditline.ingest._atomic import publish, temp_beside
+from creditline.ingest._atomic import AtomicOutput, publish, temp_beside
 from creditline.ingest.dataset_files import Shard, find_shards, shard_columns
 from creditline.ingest.datasets import BatchRef, CsvRef, Row, RowError, RowRef
 
@@ -45,7 +44,7 @@ ROW_GROUP_BYTES = 64 * 1024 * 1024
 """Kept rows buffered before they are written as one Parquet row group."""
 
 
-class DatasetWriter:
+class DatasetWriter(AtomicOutput):
     """Writes kept rows to ``output`` in the format of the dataset at ``source``.
 
     Use it as a context manager and hand it every item of
@@ -62,17 +61,6 @@ class DatasetWriter:
         self.format = ""
         self._tmp: Path | None = None
         self._sink: _Sink | None = None
-
-    def __enter__(self) -> DatasetWriter:
-        self.open()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.abort()
 
     def open(self) -> None:
         """Create the temporary output file (called by ``with``)."""

@@ -11,13 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from creditline.ingest._atomic import publish, temp_beside
+from creditline.ingest._atomic import AtomicOutput, publish, temp_beside
 from creditline.model import RowResult
 
 __all__ = ["ROW_RESULTS_SCHEMA", "RowResultsWriter"]
@@ -52,7 +51,7 @@ def _values(result: RowResult) -> dict[str, Any]:
     return values
 
 
-class RowResultsWriter:
+class RowResultsWriter(AtomicOutput):
     """``with RowResultsWriter(path) as w: w.add(result)``; ``rows_written`` counts the rows added."""
 
     def __init__(self, path: str | Path, *, batch_rows: int = BATCH_ROWS) -> None:
@@ -64,17 +63,6 @@ class RowResultsWriter:
         self._buffer: dict[str, list[Any]] = {name: [] for name in ROW_RESULTS_SCHEMA.names}
         self._tmp: Path | None = None
         self._writer: pq.ParquetWriter | None = None
-
-    def __enter__(self) -> RowResultsWriter:
-        self.open()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.abort()
 
     def open(self) -> None:
         """Create the temporary file (called by ``with``)."""
