@@ -34,8 +34,9 @@ What it measures
 
     A span whose text (lower-cased words) also occurs in other catalogued works counts any of
     them as the right source ("aliases"). Spans found verbatim in more than 5 works, and spans
-    whose 20-word runs are mostly found in more than 5 works (a license text with one unique
-    copyright line, a license header above two lines of code), are boilerplate the tool ignores
+    whose 20-word runs or 20-code-token runs are mostly found in more than 5 works (a license
+    text with one unique copyright line, a license header above two lines of code, a module
+    loader wrapper generated around every file of a package), are boilerplate the tool ignores
     by design (--max-df) and are re-drawn.
 
 Scores
@@ -436,7 +437,7 @@ class Aliases:
         self.texts = [_norm_words(c["text"]) for c in catalog]
         self._raw = [c["text"] for c in catalog]
         self._word_df: dict[int, int] | None = None
-        self._token_runs: set[int] | None = None
+        self._token_df: dict[int, int] | None = None
 
     @staticmethod
     def _runs(items: list[str], n: int) -> set[int]:
@@ -455,18 +456,29 @@ class Aliases:
         """Whether ``text`` shares a run of 20 words, or of 20 code tokens (words and
         punctuation, case kept), with any catalogued work: the shortest copy the tool promises
         to find, in either unit."""
-        if self._token_runs is None:
-            self._token_runs = set().union(*(self._runs(_TOKEN.findall(c), self.RUN) for c in self._raw))
-        words = self._words()
+        words, tokens = self._words(), self._tokens()
         if any(h in words for h in self._runs(_norm_words(text).split(), self.RUN)):
             return True
-        return any(h in self._token_runs for h in self._runs(_TOKEN.findall(text), self.RUN))
+        return any(h in tokens for h in self._runs(_TOKEN.findall(text), self.RUN))
+
+    def _tokens(self) -> dict[int, int]:
+        if self._token_df is None:
+            df: dict[int, int] = defaultdict(int)
+            for raw in self._raw:
+                for h in self._runs(_TOKEN.findall(raw), self.RUN):
+                    df[h] += 1
+            self._token_df = df
+        return self._token_df
 
     def boilerplate_share(self, span: str) -> float:
-        """Share of the span's 20-word runs found in more than MAX_ALIASES catalogued works."""
-        runs = self._runs(_norm_words(span).split(), self.RUN)
-        words = self._words()
-        return sum(words.get(h, 0) > MAX_ALIASES for h in runs) / len(runs) if runs else 0.0
+        """Share of the span's 20-word runs, or of its 20-code-token runs (the larger), found in
+        more than MAX_ALIASES catalogued works."""
+        shares = []
+        for runs, df in ((self._runs(_norm_words(span).split(), self.RUN), self._words()),
+                         (self._runs(_TOKEN.findall(span), self.RUN), self._tokens())):
+            if runs:
+                shares.append(sum(df.get(h, 0) > MAX_ALIASES for h in runs) / len(runs))
+        return max(shares, default=0.0)
 
     def of(self, span: str) -> list[str]:
         key = _norm_words(span)

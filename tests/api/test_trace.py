@@ -127,3 +127,55 @@ def test_repeated_structure_is_not_renamed_evidence() -> None:
         fp = fingerprint(stream)
         span = SpanHit(1, 0, len(stream), 0, 10 * len(stream), 0, 10 * len(stream), len(fp), 1.0, 1)
         assert _repetitive(span, fp, np.sort(kgram_hashes(stream, K))) is expected
+
+
+def test_repeated_structure_with_enough_unique_evidence_is_kept() -> None:
+    """A run of similar classes repeats most of its fingerprints, yet each class differs
+    somewhere: with REPEAT_UNIQUE fingerprints found once in the input it is still evidence."""
+    import numpy as np
+
+    from creditline.core.fingerprint import K, fingerprint, kgram_hashes
+    from creditline.core.matching import SpanHit
+    from creditline.trace_api import REPEAT_UNIQUE, _repetitive
+
+    rng = np.random.default_rng(1)
+    table = np.tile(rng.integers(0, 2**63, size=8, dtype=np.uint64), 30)
+    for unique_tokens, expected in ((4, True), (40 * REPEAT_UNIQUE, False)):
+        stream = np.concatenate([table, rng.integers(0, 2**63, size=unique_tokens, dtype=np.uint64)])
+        fp = fingerprint(stream)
+        span = SpanHit(1, 0, len(stream), 0, 10 * len(stream), 0, 10 * len(stream), len(fp), 1.0, 1)
+        assert _repetitive(span, fp, np.sort(kgram_hashes(stream, K))) is expected
+
+
+def test_renamed_code_fragment_starting_inside_a_docstring_is_found(catalog: str, tmp_path: Path) -> None:
+    source = Path(catalog).parent / "corpus" / "report.py"
+    body = ('def render_report(rows, title):\n    """Render rows as a fixed-width table.\n\n    Every row is a'
+            ' sequence of cells; cells are padded to the widest cell of\n    their column and joined by two'
+            ' spaces, under an underlined title.\n    """\n    widths = [max(len(str(c)) for c in col) for col in'
+            ' zip(*rows)]\n    lines = [title, "=" * len(title)]\n    for row in rows:\n        lines.append("  "'
+            '.join(str(c).ljust(w) for c, w in zip(row, widths)))\n    return "\\n".join(lines)\n')
+    source.write_text(body)
+    catalog_api.index([str(source.parent)], catalog=catalog)
+    fragment = body[body.index("their column"):]  # starts inside the docstring
+    for old, new in (("rows", "items"), ("title", "heading"), ("widths", "sizes"), ("lines", "out"),
+                     ("col in", "column in"), ("in col)", "in column)"), ("row", "entry"), ("(c)", "(cell)"), (" c ", " cell "), ("w)", "size)"),
+                     (" w ", " size ")):
+        fragment = fragment.replace(old, new)
+    answer = tmp_path / "answer.py"
+    answer.write_text(fragment)  # renamed: only the code tokens after the docstring can find it
+    (result,) = trace_api.trace([str(answer)], catalog=catalog).inputs
+    assert {(m.source, m.kind) for m in result.matches} == {("report.py", "renamed")}
+    assert result.matches[0].input_start < fragment.index("out = [")
+
+
+def test_sources_are_not_dropped_for_long_string_tokens() -> None:
+    """Ranking needs min_tokens tokens' worth of characters; a docstring (one code token) must
+    not raise that bar for the code around it."""
+    from creditline.core.normalize import code_tokens
+    from creditline.trace_api import _chars_of_tokens
+
+    code = "x = f(a, b)\ny = g(x)\n" * 20
+    doc = '"""' + "A long docstring with many words. " * 60 + '"""\n'
+    plain, with_doc = code_tokens(code, "python"), code_tokens(doc + code, "python")
+    assert _chars_of_tokens(with_doc, 20) <= _chars_of_tokens(plain, 20) + 5
+    assert _chars_of_tokens(plain, 20) >= 20

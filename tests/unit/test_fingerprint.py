@@ -14,9 +14,12 @@ from creditline.core.fingerprint import (
     Fingerprints,
     fingerprint,
     kgram_hashes,
+    renamed_kgram_hashes,
+    stream_kgram_hashes,
     winnow,
+    winnowed,
 )
-from creditline.core.normalize import prose_tokens
+from creditline.core.normalize import code_tokens, prose_tokens
 
 P = 0x9E3779B97F4A7C15
 PAPER_HASHES = [77, 74, 42, 17, 98, 50, 17, 98, 8, 88, 67, 39, 77, 74, 42, 17, 98]
@@ -47,7 +50,7 @@ def reference_winnow(hashes: list[int], window: int) -> list[int]:
 
 class TestConstants:
     def test_guarantee_threshold(self) -> None:
-        assert (FINGERPRINT_VERSION, K, WINDOW, GUARANTEE) == (1, 12, 9, K + WINDOW - 1)
+        assert (FINGERPRINT_VERSION, K, WINDOW, GUARANTEE) == (2, 12, 9, K + WINDOW - 1)
 
 
 class TestKgramHashes:
@@ -168,3 +171,78 @@ class TestFingerprint:
         a, b = fingerprint(prose_tokens(source).exact), fingerprint(prose_tokens(output).exact)
         assert len(prose_tokens(passage)) >= GUARANTEE
         assert np.intersect1d(a.hashes, b.hashes).size > 0
+
+
+def reference_renamed(renamed: list[int], names: list[int | None], k: int) -> list[int]:
+    """The documented parameterised k-gram, in Python integers: ``names[i]`` is the identifier
+    at token i (None: not an identifier)."""
+    r = 0xC2B2AE3D27D4EB4F
+    out = []
+    for i in range(len(renamed) - k + 1):
+        h = 0
+        for j in range(k):
+            back = 0
+            if names[i + j] is not None:
+                for d in range(1, j + 1):
+                    if names[i + j - d] == names[i + j]:
+                        back = d
+                        break
+            h = (h * P + renamed[i + j] + back * r) % 2**64
+        out.append(h)
+    return out
+
+
+Item = tuple[str, int]  # ("n", identifier) or ("t", other token)
+ITEMS = st.one_of(st.integers(min_value=0, max_value=6).map(lambda n: ("n", n)),
+                  st.integers(min_value=1, max_value=5).map(lambda t: ("t", t)))
+
+
+class TestRenamedKgrams:
+    IDENT = 7  # the abstracted hash of every identifier in these streams
+
+    def streams(self, items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
+        """(renamed, exact) token hashes: identifier n is ``1000 + n``, other tokens as given."""
+        exact = [1000 + v if kind == "n" else v for kind, v in items]
+        renamed = [self.IDENT if kind == "n" else v for kind, v in items]
+        return u64(renamed), u64(exact)
+
+    @given(st.lists(ITEMS, max_size=30), st.integers(min_value=1, max_value=6))
+    def test_matches_documented_definition(self, items: list[Item], k: int) -> None:
+        renamed, exact = self.streams(items)
+        names = [v if kind == "n" else None for kind, v in items]
+        assert renamed_kgram_hashes(renamed, exact, k).tolist() == reference_renamed(renamed.tolist(), names, k)
+
+    @given(st.lists(ITEMS, min_size=GUARANTEE, max_size=60), st.permutations(list(range(7))), st.data())
+    @settings(max_examples=60)
+    def test_consistent_renaming_keeps_the_guarantee(self, items: list[Item], perm: list[int],
+                                                     data: st.DataObject) -> None:
+        """A run of GUARANTEE tokens copied with every identifier renamed consistently (into
+        other surroundings, which use the same names) still shares a fingerprint with the
+        original."""
+        start = data.draw(st.integers(min_value=0, max_value=len(items) - GUARANTEE))
+        run = [(kind, perm[v]) if kind == "n" else (kind, v) for kind, v in items[start : start + GUARANTEE]]
+        copy = [("n", 3), ("t", 1), ("n", 5), ("n", 3), *run, ("n", 5), ("t", 2)]
+        a = winnowed(renamed_kgram_hashes(*self.streams(items), K))
+        b = winnowed(renamed_kgram_hashes(*self.streams(copy), K))
+        assert set(a.hashes.tolist()) & set(b.hashes.tolist())
+
+    def test_plain_without_repeated_identifiers(self) -> None:
+        renamed, exact = self.streams([("t", 1), ("n", 1), ("t", 2), ("n", 2), ("t", 3), ("n", 3), ("t", 4)])
+        assert renamed_kgram_hashes(renamed, exact, 3).tolist() == kgram_hashes(renamed, 3).tolist()
+
+    def test_same_shape_other_reuse_differs(self) -> None:
+        """``a = b(c)`` and ``a = b(a)`` abstract alike; their renamed k-grams differ."""
+        one, two = code_tokens("a = b(c)\n", "python"), code_tokens("a = b(a)\n", "python")
+        assert one.renamed.tolist() == two.renamed.tolist()
+        assert stream_kgram_hashes(one, "renamed", 6).tolist() != stream_kgram_hashes(two, "renamed", 6).tolist()
+        three = code_tokens("x = y(x)\n", "python")
+        assert stream_kgram_hashes(three, "renamed", 6).tolist() == stream_kgram_hashes(two, "renamed", 6).tolist()
+
+    def test_literals_are_not_names(self) -> None:
+        """Two equal string literals do not refer back to each other (literals may change)."""
+        one, two = code_tokens('f("a", "a")\n', "python"), code_tokens('f("a", "b")\n', "python")
+        assert stream_kgram_hashes(one, "renamed", 3).tolist() == stream_kgram_hashes(two, "renamed", 3).tolist()
+
+    def test_prose_has_no_renamed_channel(self) -> None:
+        with pytest.raises(ValueError):
+            stream_kgram_hashes(prose_tokens("some words here"), "renamed")

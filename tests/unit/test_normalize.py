@@ -247,3 +247,52 @@ class TestGrammars:
     def test_grammar_loads(self, language: str) -> None:
         stream = code_tokens("x = 1\n", language)
         assert stream.kind == "code" and stream.language == language and len(stream) > 0
+
+
+class TestFragments:
+    SOURCE = '''def area(shape):
+    """Area of a shape.
+
+    The shape is any object with width and height attributes; the result is their
+    product, in the square of the unit they are given in.
+    """
+    if shape.width < 0 or shape.height < 0:
+        raise ValueError("negative size: %r" % (shape,))
+    total = shape.width * shape.height
+    return total
+'''
+
+    def test_fragment_starting_inside_a_docstring_reads_its_code_as_code(self) -> None:
+        """An answer quoting a file from the middle of a docstring: parsed as is, the closing
+        quotes open a string that swallows the code. As a fragment, the code after the
+        docstring gives the tokens the whole file gives there."""
+        cut = self.SOURCE.index("product, in the square")
+        fragment = self.SOURCE[cut:]
+        whole = code_tokens(self.SOURCE, "python")
+        body = self.SOURCE.index("    if shape.width")
+        expected = whole.exact[whole.starts >= body].tolist()
+        assert code_tokens(fragment, "python").exact.tolist()[-len(expected):] != expected
+        got = code_tokens(fragment, "python", fragment=True)
+        assert got.exact.tolist() == expected
+        assert fragment[got.starts[0] : got.ends[0]] == "if"  # offsets point into the fragment as given
+
+    def test_whole_files_and_clean_fragments_are_parsed_as_they_are(self) -> None:
+        for text in (self.SOURCE, self.SOURCE[self.SOURCE.index("    if shape"):]):
+            plain, frag = code_tokens(text, "python"), code_tokens(text, "python", fragment=True)
+            assert plain.exact.tolist() == frag.exact.tolist() and plain.starts.tolist() == frag.starts.tolist()
+
+    def test_fragment_starting_inside_a_block_comment(self) -> None:
+        source = ("/* Copies the list.\n * Each item is copied by value, the order kept;\n * an empty list gives"
+                  " an empty list. */\nfunction copyList(items) {\n  const out = [];\n  for (const item of items)"
+                  " { out.push(item); }\n  return out;\n}\n")
+        fragment = source[source.index("the order kept"):]
+        body = source.index("function")
+        whole = code_tokens(source, "javascript")
+        got = code_tokens(fragment, "javascript", fragment=True)
+        assert got.exact.tolist() == whole.exact[whole.starts >= body].tolist()
+
+    def test_a_mid_statement_fragment_is_not_swallowed_by_an_opener(self) -> None:
+        """A fragment that starts mid-expression has parse errors too; an opener that turns the
+        whole of it into one comment is not a better reading."""
+        fragment = "  0x0410: 0x0080,  # A\n  0x0411: 0x0081,  # B\n  0x0412: 0x0082,  # C\n}\n"
+        assert code_tokens(fragment, "python", fragment=True).exact.tolist() == code_tokens(fragment, "python").exact.tolist()

@@ -18,6 +18,17 @@ at least one selected fingerprint. Such a run holds ``WINDOW`` consecutive k-gra
 whole window with identical hashes in both texts, and each text selects that window's minimum.
 Runs shorter than ``K`` tokens are never found (the noise threshold).
 
+Renamed channel (parameterised k-grams, after Baker's p-strings, 1993): code with identifiers
+and literals abstracted (``TokenStream.renamed``) is low in entropy, so unrelated code shares
+long runs of "identifier = identifier(identifier)". Its k-gram hash also records, for every
+identifier, where it last occurred inside the same k-gram: the j-th token (j = 0..k-1) adds
+``back * R`` to its hash, where ``back`` is the distance in tokens to the previous occurrence of
+the same identifier when that lies inside the k-gram (``back <= j``) and 0 otherwise, and
+``R = 0xC2B2AE3D27D4EB4F``. Consistently renaming identifiers (every ``a`` becomes ``x``) keeps
+every such distance, so a renamed copy keeps its k-grams and the guarantee below holds for it
+too, while code that only has the same shape (``a = b(c)`` against ``a = b(a)``) no longer
+matches. A k-gram without repeated identifiers hashes as in the plain formula.
+
 Why ``K = 12`` and ``WINDOW = 9`` (``t = 20``): twenty tokens are a long sentence of prose or two
 to three lines of code, the shortest copy we promise to find. Twelve words in a row rarely
 recur in independent prose (idioms and stock phrases are shorter), and twelve code tokens are
@@ -34,12 +45,15 @@ import numpy as np
 
 from numpy.lib.stride_tricks import sliding_window_view
 
-from creditline.core.licindex import prefix_hashes, window_hashes
+from creditline.core.licindex import P, prefix_hashes, window_hashes
+from creditline.core.normalize import PLACEHOLDER_NUMBER, PLACEHOLDER_STRING, TokenStream, token_hash
 
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2  # 2: parameterised k-grams in the renamed channel
 K = 12  # k-gram length in tokens: the noise threshold
 WINDOW = 9  # winnowing window in k-grams
 GUARANTEE = K + WINDOW - 1  # any shared run this long is found
+_R = np.uint64(0xC2B2AE3D27D4EB4F)  # multiplier of an identifier's back reference
+_LITERALS = np.array([token_hash(PLACEHOLDER_STRING), token_hash(PLACEHOLDER_NUMBER)], dtype=np.uint64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,8 +98,49 @@ def winnow(hashes: np.ndarray, window: int = WINDOW) -> np.ndarray:
     return picks[keep]
 
 
-def fingerprint(tokens: np.ndarray, k: int = K, window: int = WINDOW) -> Fingerprints:
-    """Winnowed k-gram fingerprints of a token-hash stream (e.g. ``TokenStream.exact``)."""
-    hashes = kgram_hashes(tokens, k)
+def renamed_kgram_hashes(renamed: np.ndarray, exact: np.ndarray, k: int = K) -> np.ndarray:
+    """Parameterised k-gram hashes of abstracted code (see the module notes): ``renamed`` the
+    abstracted token hashes, ``exact`` the token hashes, which tell identifiers apart (a token
+    is an identifier when its abstracted hash differs from its own and is no literal
+    placeholder). ``k`` vectorised passes over the tokens; no loop per token."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    n = len(renamed)
+    count = n - k + 1
+    if count <= 0:
+        return np.empty(0, dtype=np.uint64)
+    renamed = np.asarray(renamed, dtype=np.uint64)
+    exact = np.asarray(exact, dtype=np.uint64)
+    is_name = (renamed != exact) & ~np.isin(renamed, _LITERALS)
+    names = np.flatnonzero(is_name)
+    order = names[np.argsort(exact[names], kind="stable")]  # each name's occurrences, in text order
+    repeat = exact[order[1:]] == exact[order[:-1]]
+    back = np.zeros(n, dtype=np.int64)
+    back[order[1:][repeat]] = order[1:][repeat] - order[:-1][repeat]
+    hashes = np.zeros(count, dtype=np.uint64)
+    for j in range(k):
+        b = back[j : j + count]
+        inside = np.where(b <= j, b, 0).astype(np.uint64)
+        hashes = hashes * P + (renamed[j : j + count] + inside * _R)
+    return hashes
+
+
+def stream_kgram_hashes(tokens: TokenStream, channel: str, k: int = K) -> np.ndarray:
+    """The k-gram hashes of one channel of a token stream: ``exact`` (plain) or ``renamed``
+    (parameterised; code only)."""
+    if channel == "exact":
+        return kgram_hashes(tokens.exact, k)
+    if channel == "renamed" and tokens.renamed is not None:
+        return renamed_kgram_hashes(tokens.renamed, tokens.exact, k)
+    raise ValueError(f"no {channel!r} channel in a {tokens.kind} token stream")
+
+
+def winnowed(hashes: np.ndarray, window: int = WINDOW) -> Fingerprints:
+    """The fingerprints winnowing selects from a sequence of k-gram hashes."""
     picks = winnow(hashes, window)
     return Fingerprints(hashes[picks], picks)
+
+
+def fingerprint(tokens: np.ndarray, k: int = K, window: int = WINDOW) -> Fingerprints:
+    """Winnowed k-gram fingerprints of a token-hash stream (e.g. ``TokenStream.exact``)."""
+    return winnowed(kgram_hashes(tokens, k), window)

@@ -49,6 +49,16 @@ from tree_sitter_language_pack import get_language
 TOKEN_SEED = 0x6372_6564_6974_6C6E  # ASCII "creditln"; part of the catalog's hash_seed
 PLACEHOLDER_STRING = b"\0string"
 PLACEHOLDER_NUMBER = b"\0number"
+# Openers and closers of the blocks a code fragment may start inside (see _parse), per grammar.
+_BLOCK_COMMENT = (b"/*", b"*/")
+FRAGMENT_OPENERS: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "python": ((b'"""', b'"""'), (b"'''", b"'''")),
+    "javascript": (_BLOCK_COMMENT, (b"`", b"`")), "typescript": (_BLOCK_COMMENT, (b"`", b"`")),
+    "tsx": (_BLOCK_COMMENT, (b"`", b"`")), "go": (_BLOCK_COMMENT, (b"`", b"`")),
+    "java": (_BLOCK_COMMENT,), "c": (_BLOCK_COMMENT,), "cpp": (_BLOCK_COMMENT,), "csharp": (_BLOCK_COMMENT,),
+    "rust": (_BLOCK_COMMENT,),
+}  # fmt: skip
+FRAGMENT_GAIN = 0.5
 
 _ASCII_WORD_BYTES = np.zeros(256, dtype=bool)
 _ASCII_WORD_BYTES[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True
@@ -112,10 +122,11 @@ def guess_language(path: str | None, text: str) -> str | None:
     return _SHEBANG_LANGUAGES[match.group(1)] if match else None
 
 
-def tokenize(text: str, path: str | None = None) -> TokenStream:
-    """Code tokens when ``path`` (or a ``#!`` line) names a known language, prose tokens otherwise."""
+def tokenize(text: str, path: str | None = None, fragment: bool = False) -> TokenStream:
+    """Code tokens when ``path`` (or a ``#!`` line) names a known language, prose tokens
+    otherwise; ``fragment``: see :func:`code_tokens`."""
     language = guess_language(path, text)
-    return code_tokens(text, language) if language else prose_tokens(text)
+    return code_tokens(text, language, fragment) if language else prose_tokens(text)
 
 
 # --- hashing -----------------------------------------------------------------------------------
@@ -267,20 +278,78 @@ def _char_offsets(src: bytes, text: str, byte_offsets: np.ndarray) -> np.ndarray
     return chars_before[byte_offsets]
 
 
-def code_tokens(text: str, language: str) -> TokenStream:
+def _unread(tree: Tree, grammar: _Grammar, skip: int) -> int:
+    """Bytes of a parse not read as code: inside ERROR nodes (one per MISSING node), comments
+    or string literals, not counting the first ``skip`` bytes. Only for fragments (small)."""
+    total = 0
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        if node.is_error or node.is_missing or node.kind_id in grammar.opaque:  # type: ignore[union-attr]
+            total += max(node.end_byte - max(node.start_byte, skip), 1)  # type: ignore[union-attr]
+        elif cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return total
+
+
+def _parse(parser: Parser, grammar: _Grammar, src: bytes, language: str, fragment: bool) -> tuple[Tree, int]:
+    """The parse of ``src``, and the length of an opener put before it (0: none).
+
+    A code fragment (an answer that quotes part of a file) may start inside a docstring or a
+    block comment; parsed as is, its comment reads as code and its code as a string. So, for a
+    ``fragment`` whose parse has errors, the text is parsed again behind each opener of such
+    blocks the language has (FRAGMENT_OPENERS) whose closer it holds:
+
+    - a block whose closer differs from its opener (``/* */``) is taken when the text closes
+      one before it opens one: that is unambiguous;
+    - otherwise (Python's triple quotes, a backtick) the parse that reads the most bytes as code (not in
+      errors, comments or strings) wins, an opener only when it leaves at most FRAGMENT_GAIN of
+      the bytes the text as is leaves unread: a fragment that starts mid-statement also parses
+      with errors, and an opener that turns all of it into one string "reads" a little more of
+      it without being right."""
+    tree = parser.parse(src)
+    if not (fragment and tree.root_node.has_error):
+        return tree, 0
+    chosen, fewest = (tree, 0), -1.0
+    for opener, closer in FRAGMENT_OPENERS.get(language, ()):
+        close = src.find(closer)
+        if close < 0:
+            continue
+        if opener != closer:
+            opened = src.find(opener)
+            if opened < 0 or close < opened:
+                return parser.parse(opener + src), len(opener)
+            continue
+        if fewest < 0:
+            fewest = _unread(tree, grammar, 0) * FRAGMENT_GAIN
+        again = parser.parse(opener + src)
+        unread = _unread(again, grammar, len(opener))
+        if unread <= fewest:
+            fewest, chosen = unread, (again, len(opener))
+    return chosen
+
+
+def code_tokens(text: str, language: str, fragment: bool = False) -> TokenStream:
     """Tokens of source code in ``language`` (a tree-sitter-language-pack name).
 
+    ``fragment``: the text may be part of a file (a traced answer), which may start inside a
+    docstring or a block comment (see :func:`_parse`); catalogued files are parsed as they are.
     Falls back to :func:`prose_tokens` when the grammar is unknown or cannot be loaded.
     """
     try:
         grammar = _grammar(language)
         src = text.encode("utf-8", "surrogatepass")
-        tree = Parser(grammar.language).parse(src)
+        tree, shift = _parse(Parser(grammar.language), grammar, src, language, fragment)
     except (LookupError, ValueError, RuntimeError, OSError):
         return prose_tokens(text)
     kinds, starts, ends = (np.asarray(v, dtype=np.int64) for v in _leaves(tree, grammar))
-    keep = ends > starts  # zero-width leaves: tokens inserted by error recovery
-    kinds, starts, ends = np.minimum(kinds[keep], len(grammar.abstract) - 1), starts[keep], ends[keep]
+    # Zero-width leaves are tokens inserted by error recovery; leaves that start in an opener
+    # put before a fragment are not the text's.
+    keep = (ends > starts) & (starts >= shift)
+    kinds = np.minimum(kinds[keep], len(grammar.abstract) - 1)
+    starts, ends = starts[keep] - shift, ends[keep] - shift
     pieces = list(map(src.__getitem__, map(slice, starts.tolist(), ends.tolist())))
     exact = _hash_distinct(pieces, token_hash)
     renamed = np.where(grammar.abstract[kinds], grammar.placeholder[kinds], exact)

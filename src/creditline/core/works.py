@@ -15,7 +15,7 @@ import numpy as np
 from creditline.core import spdx
 from creditline.core.charclass import newlines
 from creditline.core.filescan import scan_document
-from creditline.core.fingerprint import K, WINDOW, fingerprint
+from creditline.core.fingerprint import K, WINDOW, stream_kgram_hashes, winnowed
 from creditline.core.licindex import LicenseIndex
 from creditline.core.normalize import TokenStream, prose_tokens, tokenize
 from creditline.model import Document, FileResult, Work
@@ -38,9 +38,10 @@ def line_starts(text: str) -> np.ndarray:
     return np.concatenate([[0], newlines(text) + 1]).astype(np.int64)
 
 
-def channel_postings(tokens: TokenStream, channel: np.ndarray, k: int = K, window: int = WINDOW) -> Postings:
-    """(hashes, start char, end char) of the winnowed k-grams of one token channel."""
-    fp = fingerprint(channel, k, window)
+def channel_postings(tokens: TokenStream, channel: str, k: int = K, window: int = WINDOW) -> Postings:
+    """(hashes, start char, end char) of the winnowed k-grams of one channel (``exact`` or
+    ``renamed``) of a token stream."""
+    fp = winnowed(stream_kgram_hashes(tokens, channel, k), window)
     last = np.minimum(fp.positions + k - 1, len(tokens) - 1)
     return fp.hashes, tokens.starts[fp.positions], tokens.ends[last]
 
@@ -50,12 +51,11 @@ def fingerprint_text(text: str, path: str | None = None) -> tuple[TokenStream, d
     (identifiers and literals abstracted) and ``words`` (the code read as prose, so that code
     pasted into a Markdown answer or a chat transcript is still found)."""
     tokens = tokenize(text, path)
-    channels = {"exact": channel_postings(tokens, tokens.exact)}
+    channels = {"exact": channel_postings(tokens, "exact")}
     if tokens.renamed is not None:
-        channels["renamed"] = channel_postings(tokens, tokens.renamed)
+        channels["renamed"] = channel_postings(tokens, "renamed")
     if tokens.kind == "code":
-        words = prose_tokens(text)
-        channels["words"] = channel_postings(words, words.exact)
+        channels["words"] = channel_postings(prose_tokens(text), "exact")
     return tokens, channels
 
 
