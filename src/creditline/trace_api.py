@@ -60,6 +60,7 @@ REPEAT_UNIQUE = 8
 # A fingerprint with more than this many postings per max_df (in one shard) is boilerplate: its
 # postings are not even gathered, which keeps a lookup's time and memory bounded.
 POSTINGS_PER_DF = 20
+SPAN_GAP = 3 * K  # literal channels; renamed spans keep match_spans' default, 2 * K
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
 
@@ -92,7 +93,8 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tup
     if touched is not None:
         touched.update(np.unique(hits[1][df[hits[0]] <= anchor_df]).tolist())
     spans = match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
-                        min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df)
+                        min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df,
+                        gap=SPAN_GAP if stream == "exact" else None)
     if not (distinct and spans):
         return spans
     grams = np.sort(grams)
