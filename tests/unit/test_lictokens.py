@@ -6,17 +6,23 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from creditline.core import dedup
+from creditline.core.charclass import codepoints
 from creditline.core.lictokens import (
     STOP,
     STOPWORDS,
     UNKNOWN,
     WORD,
+    VocabTable,
     query_vocab,
     rule_tokens,
+    share_words,
+    shared_word_hashes,
     token_bounds,
     tokenize,
     words,
 )
+from creditline.core.polyhash import hashes_of
 
 VOCAB = query_vocab(sorted({"gnu", "general", "public", "license", "version", "2", "0+", "mit"}))
 
@@ -87,6 +93,55 @@ class TestTokenizePaths:
         chars = "".join("a" if w else "+" if p else " " for w, p in zip(word[:n], plus[:n]))
         starts, ends = token_bounds(np.asarray(word[:n], dtype=bool), np.asarray(plus[:n], dtype=bool) & ~np.asarray(word[:n], dtype=bool))
         assert list(zip(starts.tolist(), ends.tolist())) == [m.span() for m in WORD.finditer(chars)]
+
+
+class TestVocabTable:
+    @given(st.lists(st.text(alphabet="abcé中+1", min_size=1, max_size=7), min_size=1, max_size=60),
+           st.lists(st.text(alphabet="abcé中+1 ", max_size=9), max_size=40))
+    def test_ids_are_the_dictionarys(self, vocab_words: list[str], text_words: list[str]) -> None:
+        vocab = query_vocab(sorted(set(vocab_words)))
+        text = " ".join(text_words + vocab_words[::2])
+        assert tokenize(text, vocab).ids.tolist() == _reference(text, vocab)[0]
+
+    def test_a_hash_hit_counts_only_when_spelled_the_same(self) -> None:
+        vocab = query_vocab(["gpl", "mit", "apache"])
+        table = vocab.table
+        units = np.frombuffer(b"gpl mip apachf", dtype=np.uint8)
+        starts, ends = np.asarray([0, 4, 8]), np.asarray([3, 7, 14])
+        real = hashes_of(units, starts, ends)
+        assert table.lookup(real, starts, ends, units).tolist() == [vocab["gpl"], UNKNOWN, UNKNOWN]
+        claimed = hashes_of(codepoints("gplmitapache"), np.asarray([0, 3, 6]), np.asarray([3, 6, 12]))
+        assert table.lookup(claimed, starts, ends, units).tolist() == [vocab["gpl"], UNKNOWN, UNKNOWN]
+        wide = codepoints("gpl mip apachf")  # the same text as code points
+        assert table.lookup(claimed, starts, ends, wide).tolist() == [vocab["gpl"], UNKNOWN, UNKNOWN]
+
+    def test_every_word_is_found_however_full_the_table(self) -> None:
+        many = [f"w{i}x{i % 7}" for i in range(3000)] + ["a", "b", "c"]
+        vocab = query_vocab(sorted(many))
+        assert VocabTable.of(vocab).probes >= 2  # collisions happened and were probed past
+        text = " ".join(many) + " nope w1x2 a b"
+        assert tokenize(text, vocab).ids.tolist() == [vocab[w] for w in many] + [UNKNOWN, UNKNOWN, vocab["a"], vocab["b"]]
+
+
+class TestSharedWords:
+    def test_rows_tokenised_together_share_their_word_hashes(self) -> None:
+        rows = ["GPL-2.0+ and MIT", "x = a+b  # Copyright 2020", "held in another form", "", "trailing words here"]
+        joined = "\n".join(rows)
+        tokenize(joined, VOCAB)
+        offsets = np.cumsum([0] + [len(r) + 1 for r in rows[:-1]]).tolist()
+        share_words(joined, [None if i == 2 else r for i, r in enumerate(rows)], offsets)
+        for i, row in enumerate(rows):
+            shared = shared_word_hashes(row)
+            if i == 2:
+                assert shared is None
+                continue
+            assert shared is not None
+            assert shared.tolist() == dedup.word_hashes("".join(list(row))).tolist()  # a copy is read again
+        assert shared_word_hashes("GPL-2.0+ and MIT!") is None
+        other = "\n".join(["é", rows[0]])
+        tokenize(other, VOCAB)
+        share_words(other, ["é", rows[0]], [0, 2])  # not an ASCII text just tokenised: changes nothing
+        assert shared_word_hashes(rows[0]) is not None
 
 
 class TestRuleTokens:

@@ -10,8 +10,10 @@ front would call the predicate 1.1 million times (about 0.4 s per process).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import count
 
 import numpy as np
 
@@ -63,7 +65,7 @@ def newlines(text: str) -> np.ndarray:
     return np.flatnonzero(codepoints(text) == 10)
 
 
-# --- the words of an ASCII text, shared by license matching and fingerprinting -------------
+# --- the words of an ASCII text, for fingerprinting ---------------------------------------
 
 _ASCII_ALNUM = np.zeros(256, dtype=bool)
 _ASCII_ALNUM[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True
@@ -92,16 +94,16 @@ _LAST: list[tuple[str, AsciiWords]] = []
 
 def ascii_words(text: str) -> AsciiWords:
     """The :class:`AsciiWords` of ``text`` (which must be ASCII). The last text's result is
-    kept (about 24 bytes per word besides the text), so the license tokenizer and the
-    fingerprinter reading one document share one pass."""
+    kept (about 24 bytes per word besides the text), so callers reading one document share one
+    pass. One ``bytes.split`` makes the words and one dictionary pass numbers them (a new word
+    gets the next number)."""
     if _LAST and _LAST[0][0] is text:
         return _LAST[0][1]
     raw = text.encode("ascii")
     starts, ends = runs(_ASCII_ALNUM[np.frombuffer(raw, dtype=np.uint8)])
     words = raw.translate(_ASCII_FOLD).split()
-    distinct = dict.fromkeys(words)
-    position = dict(zip(distinct, range(len(distinct))))
+    position: defaultdict[bytes, int] = defaultdict(count().__next__)
     inverse = np.fromiter(map(position.__getitem__, words), dtype=np.intp, count=len(words))
-    found = AsciiWords(raw, starts, ends, list(distinct), inverse)
+    found = AsciiWords(raw, starts, ends, list(position), inverse)
     _LAST[:] = [(text, found)]
     return found

@@ -19,7 +19,7 @@ import numpy as np
 from creditline.core.charclass import newlines
 from creditline.core.licindex import KINDS, LicenseIndex
 from creditline.core.licmatch import RawMatch, Rows, match
-from creditline.core.lictokens import UNKNOWN, tokenize
+from creditline.core.lictokens import UNKNOWN, share_words, tokenize
 from creditline.model import LicenseDetection
 
 SPDX_TAG = re.compile(r"SPDX-License-Identifier\s*:\s*(?P<expr>[^\n]*)", re.IGNORECASE)
@@ -347,18 +347,22 @@ def _blank_tags(text: str) -> str:
     return SPDX_TAG.sub(lambda m: " " * len(m.group()), text)
 
 
-def _prepared(text: str, index: LicenseIndex) -> tuple[np.ndarray, list[LicenseDetection], str]:
-    """(newline offsets, SPDX tag detections, the text with its tags blanked out for matching)."""
-    newlines = _line_starts(text)
-    tags = spdx_tag_detections(text, index, newlines) if "spdx" in text.lower() else []
-    return newlines, tags, _blank_tags(text) if tags else text
+def _prepared(text: str, index: LicenseIndex) -> tuple[list[LicenseDetection], str]:
+    """(SPDX tag detections, the text with its tags blanked out for matching)."""
+    if "spdx" not in text.lower():
+        return [], text
+    tags = spdx_tag_detections(text, index, _line_starts(text))
+    return tags, _blank_tags(text) if tags else text
 
 
 def _evidence(text: str, tags: list[LicenseDetection], matches: list[RawMatch], spans: Callable[[], np.ndarray],
-              newlines: np.ndarray, index: LicenseIndex) -> tuple[LicenseDetection, ...]:
-    """The detections of ``text`` from its tags and rule matches (token offsets from ``spans``)."""
+              index: LicenseIndex) -> tuple[LicenseDetection, ...]:
+    """The detections of ``text`` from its tags and rule matches (token offsets from ``spans``);
+    a text with neither (most dataset rows) has none, and its lines are never counted."""
     matches = [m for m in matches if index.arrays["kind"][m.rule] not in _SILENT]
-    found = tags + _detections(matches, index, spans(), newlines) if matches else tags
+    if not matches and not tags:
+        return ()
+    found = tags + _detections(matches, index, spans(), _line_starts(text)) if matches else tags
     if is_license_id_list(text, found, index):
         found = keep_in_list(found)
     found = drop_url_mentions(text, drop_license_lists(found))
@@ -369,9 +373,9 @@ def _evidence(text: str, tags: list[LicenseDetection], matches: list[RawMatch], 
 
 def detect_licenses(text: str, index: LicenseIndex) -> tuple[LicenseDetection, ...]:
     """Every piece of license evidence in ``text``, in text order."""
-    newlines, tags, body = _prepared(text, index)
+    tags, body = _prepared(text, index)
     tokens = tokenize(body, index.vocab_map)
-    return _evidence(text, tags, match(tokens.ids, index), lambda: tokens.spans, newlines, index)
+    return _evidence(text, tags, match(tokens.ids, index), lambda: tokens.spans, index)
 
 
 def detect_licenses_batch(texts: Sequence[str], index: LicenseIndex) -> list[tuple[LicenseDetection, ...]]:
@@ -385,7 +389,7 @@ def detect_licenses_batch(texts: Sequence[str], index: LicenseIndex) -> list[tup
     for i, text in enumerate(texts):
         if text.isascii():
             ascii_texts.append(i)
-        elif len(text.lower()) == len(text):
+        elif "\u0130" not in text:  # the one character whose lower case is longer (İ -> i̇)
             other.append(i)
         else:
             out[i] = detect_licenses(text, index)
@@ -396,14 +400,21 @@ def detect_licenses_batch(texts: Sequence[str], index: LicenseIndex) -> list[tup
     return out
 
 
+def _local_spans(starts: np.ndarray, ends: np.ndarray, at: int) -> Callable[[], np.ndarray]:
+    """The ``(start, end)`` offsets of one text's tokens in that text (made when asked for)."""
+    return lambda: np.stack([starts, ends], axis=1) - at
+
+
 def _detect_together(texts: list[str], index: LicenseIndex) -> list[tuple[LicenseDetection, ...]]:
     prepared = [_prepared(text, index) for text in texts]
-    bodies = [body for _, _, body in prepared]
+    bodies = [body for _, body in prepared]
     char_start = np.cumsum([0] + [len(b) + 1 for b in bodies[:-1]])
-    tokens = tokenize("\n".join(bodies), index.vocab_map)  # a newline: no token spans two texts
-    spans = tokens.spans
-    first = np.searchsorted(spans[:, 0], char_start)
-    stop = np.append(first[1:], len(spans))
+    joined = "\n".join(bodies)
+    tokens = tokenize(joined, index.vocab_map)  # a newline: no token spans two texts
+    share_words(joined, [text if body is text else None for text, body in zip(texts, bodies)], char_start.tolist())
+    starts, ends = tokens.bounds
+    first = np.searchsorted(starts, char_start)
+    stop = np.append(first[1:], len(starts))
     barrier = np.arange(len(bodies))  # an unknown token before every text but the first
     rows = Rows(first + barrier, stop + barrier)
     per_text: list[list[RawMatch]] = [[] for _ in bodies]
@@ -414,7 +425,7 @@ def _detect_together(texts: list[str], index: LicenseIndex) -> list[tuple[Licens
         per_text[r].append(dataclasses.replace(m, qstart=m.qstart - shift, qend=m.qend - shift))
     out = []
     for r, text in enumerate(texts):
-        newlines, tags, _ = prepared[r]
-        local = spans[first[r] : stop[r]] - char_start[r]
-        out.append(_evidence(text, tags, per_text[r], lambda local=local: local, newlines, index))  # type: ignore[misc]
+        tags = prepared[r][0]
+        spans = _local_spans(starts[first[r] : stop[r]], ends[first[r] : stop[r]], int(char_start[r]))
+        out.append(_evidence(text, tags, per_text[r], spans, index))
     return out

@@ -4,7 +4,7 @@ Hashing (documented, stable, never Python's ``hash()``): each vocabulary id maps
 64-bit value drawn from ``numpy.random.default_rng(HASH_SEED)``; a token window ``t[a:b]`` hashes
 to the polynomial ``sum(v[t_j] * P**(b-1-j))`` modulo 2**64. With prefix sums over
 ``v[t_j] * P**-(j+1)`` every window hash is ``P**b * (S[b] - S[a])``: one vectorised pass gives
-the hash of every window of any length (see :func:`prefix_hashes`).
+the hash of every window of any length (see :func:`~creditline.core.polyhash.prefix_hashes`).
 
 Tables:
 - exact: for ``n`` in ``1..PREFIX``, the hash of each rule's first ``min(len, PREFIX)`` tokens,
@@ -28,11 +28,10 @@ import numpy as np
 
 from creditline.core.licenses import LicenseInfo, RuleInfo
 from creditline.core.lictokens import QueryVocab, query_vocab, rule_tokens
+from creditline.core.polyhash import P, P_INV, power_table, prefix_hashes, window_hashes  # noqa: F401 (re-exported)
 
 FORMAT_VERSION = 8
 HASH_SEED = 20261125
-P = np.uint64(0x9E3779B97F4A7C15)
-P_INV = np.uint64(pow(int(P), -1, 2**64))
 PREFIX = 6
 GRAM = 4
 APPROX_MIN_TOKENS = 12
@@ -41,47 +40,6 @@ BLOOM_BITS = 26  # a 2**26-bit (8 MiB) presence filter over gram hashes, checked
 _WORD = re.compile(r"[^\s()]+")
 _OPS = {"and": "AND", "or": "OR", "with": "WITH"}
 KINDS = ("text", "notice", "reference", "tag", "intro", "clue", "false_positive", "spdx")
-
-
-def _power_table(n: int) -> tuple[np.ndarray, np.ndarray]:
-    pw = np.empty(n + 1, dtype=np.uint64)
-    pw[0] = 1
-    pw[1:] = P
-    np.cumprod(pw, out=pw)
-    inv = np.full(max(n, 1), P_INV, dtype=np.uint64)
-    np.cumprod(inv, out=inv)
-    pw.flags.writeable = inv.flags.writeable = False
-    return pw, inv
-
-
-_POWERS = [_power_table(1 << 12)]  # grown (doubled) as longer texts come, up to _POWERS_KEPT; read-only
-_POWERS_KEPT = 1 << 20  # 16 MiB; longer texts get a table of their own
-
-
-def power_table(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``P**i`` for ``i <= n`` and ``P**-(i+1)`` for ``i < n`` (wrapping uint64 products): views
-    of one read-only table kept for the process (texts up to a million tokens)."""
-    pw, inv = _POWERS[0]
-    if len(inv) < n:
-        if n > _POWERS_KEPT:
-            pw, inv = _power_table(n)
-        else:
-            pw, inv = _POWERS[0] = _power_table(max(n, min(2 * len(inv), _POWERS_KEPT)))
-    return pw[: n + 1], inv[:n]
-
-
-def prefix_hashes(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(S, pw) such that the hash of window ``[a, b)`` is ``pw[b] * (S[b] - S[a])``."""
-    n = len(vals)
-    pw, inv = power_table(n)
-    s = np.zeros(n + 1, dtype=np.uint64)
-    np.cumsum(vals * inv, out=s[1:])
-    return s, pw
-
-
-def window_hashes(s: np.ndarray, pw: np.ndarray, starts: np.ndarray, length: np.ndarray | int) -> np.ndarray:
-    ends = starts + length
-    return pw[ends] * (s[ends] - s[starts])
 
 
 @dataclass

@@ -18,22 +18,26 @@ Two stages, both vectorised over the query:
 mostly inside a kept one is dropped, and false-positive rules swallow what they cover.
 
 Cost: a query costs a few dozen numpy calls whatever its length, plus work per token and per
-gram posting (license-heavy texts have tens of postings per token: they are counted with
-``bincount``, not sorted). Many short texts (dataset rows) are matched as one sequence with
-:class:`Rows`, which keeps them apart, so the per-call cost is paid once per batch.
+gram posting. Exact windows longer than one token are only hashed where some rule begins with
+the two tokens there. The grams a text shares with each rule are counted by one sparse matrix
+product (scipy), because license-heavy texts have hundreds of postings per gram (``for a
+particular purpose`` is in about 7,000 rules): a code file under an Apache header alone has
+some 55,000. Many short texts (dataset rows) are matched as one sequence with :class:`Rows`,
+which keeps them apart, so the per-call cost is paid once per batch.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
+from scipy import sparse
 
 from creditline.core.lictokens import UNKNOWN
 
-from creditline.core.licindex import GRAM, KINDS, PREFIX, LicenseIndex, maybe_in, prefix_hashes, window_hashes
+from creditline.core.licindex import GRAM, KINDS, PREFIX, LicenseIndex, bloom, maybe_in
+from creditline.core.polyhash import P, prefix_hashes, window_hashes
 
 CANDIDATE_CONTAINMENT = 0.5
 MAX_CANDIDATES = 30
@@ -41,7 +45,7 @@ MIN_COVERAGE = {"text": 50.0, "notice": 70.0}
 MIN_DENSITY = 0.6
 OVERLAP_DROP = 0.3
 LONG_EXACT = 20
-HEAVY_POSTINGS = 20_000  # a text of a batch with more gram postings is counted alone (no sort of them)
+PAIR_BLOOM_BITS = 20  # a 2**20-bit filter of the rules' first two tokens (exact matching)
 NAME_CHECK_MAX = 300  # notices and short texts must name the same license; long texts vary more
 VERSION_PENALTY = 25  # a missed version number costs as much as this many missed words
 _FALSE_POSITIVE = KINDS.index("false_positive")
@@ -127,9 +131,10 @@ def _rule_lengths(index: LicenseIndex) -> np.ndarray:
     return cached  # type: ignore[return-value]
 
 
-def _exact_table(index: LicenseIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The exact prefix keys of all lengths in one sorted table (keys, rule, prefix length), and
-    per token id whether some rule starts with that token."""
+def _exact_table(index: LicenseIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The exact prefix keys of all lengths in one sorted table (keys, rule, prefix length), per
+    token id whether some rule starts with that token, and a Bloom filter of the hashes of the
+    rules' first two tokens (computed once per index)."""
     cached = index.memo.get("exact_table")
     if cached is None:
         a = index.arrays
@@ -139,9 +144,24 @@ def _exact_table(index: LicenseIndex) -> tuple[np.ndarray, np.ndarray, np.ndarra
         first = np.zeros(len(index.vocab) + 1, dtype=bool)
         first[a["tokens"][offsets[lengths > 0]]] = True
         first[UNKNOWN] = False
+        two = offsets[lengths > 1]
+        values = a["token_values"]
+        pairs = bloom(values[a["tokens"][two]] * P + values[a["tokens"][two + 1]], PAIR_BLOOM_BITS)
         cached = index.memo["exact_table"] = (a["exact_keys"][order], a["exact_rules"][order].astype(np.int64),
-                                              klen[order], first)
+                                              klen[order], first, pairs)
     return cached  # type: ignore[return-value]
+
+
+def _window_spans(ids: np.ndarray, starts: np.ndarray, q: QueryHashes, pairs: np.ndarray) -> np.ndarray:
+    """How many tokens the exact windows at ``starts`` may take: the known tokens in a row, at most
+    PREFIX, and only one where no rule starts with the two tokens there (a longer window could
+    only match a rule's prefix that begins with them; ``pairs`` is a Bloom filter of those)."""
+    unknown_at = np.append(np.flatnonzero(ids == UNKNOWN), len(ids))
+    span = np.minimum(unknown_at[q.unknown[starts]] - starts, PREFIX)  # the first unknown token after each start
+    two = np.flatnonzero(span >= 2)
+    at, end = starts[two], starts[two] + 2
+    span[two[~maybe_in(pairs, q.pw[end] * (q.s[end] - q.s[at]))]] = 1
+    return span
 
 
 def exact_matches(ids: np.ndarray, index: LicenseIndex, hashes: QueryHashes | None = None) -> list[RawMatch]:
@@ -151,14 +171,12 @@ def exact_matches(ids: np.ndarray, index: LicenseIndex, hashes: QueryHashes | No
     a = index.arrays
     n = len(ids)
     q = hashes or QueryHashes.of(ids, index)
-    keys, key_rules, key_len, first = _exact_table(index)
+    keys, key_rules, key_len, first, pairs = _exact_table(index)
     lengths = _rule_lengths(index)
     starts = np.flatnonzero(first[ids])  # where some rule could start
-    ends = starts[:, None] + np.arange(1, min(PREFIX, n) + 1)
-    inside = ends <= n
-    ends[~inside] = n
-    row, col = np.nonzero(inside & (q.unknown[ends] == q.unknown[starts][:, None]))  # known-token windows
-    st, en = starts[row], ends[row, col]
+    span = _window_spans(ids, starts, q, pairs)
+    st = np.repeat(starts, span)  # the windows [st, en), by start and then length
+    en = st + 1 + (np.arange(len(st)) - np.repeat(np.cumsum(span) - span, span))
     h = q.pw[en] * (q.s[en] - q.s[st])
     maybe = maybe_in(a["exact_bloom"], h)
     st, en, h = st[maybe], en[maybe], h[maybe]
@@ -197,68 +215,78 @@ def _outermost(start: np.ndarray, end: np.ndarray, rule: np.ndarray) -> tuple[np
     return start[keep], rule[keep]
 
 
-def _gram_postings(q: QueryHashes, index: LicenseIndex, mask: np.ndarray,
-                   rows: Rows | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For every distinct query gram (of each text) found in the gram index: its first query
-    position and the range ``[lo, hi)`` of its postings in ``gram_rules``."""
-    a = index.arrays
+@dataclass(frozen=True, eq=False)
+class _GramTable:
+    """The gram index as matrices: ``distinct`` gram hashes (sorted), ``by_gram`` (grams x rules,
+    0/1, sparse) and, per rule, its grams (``rule_grams[rule_start[r]:rule_start[r + 1]]``)."""
+
+    distinct: np.ndarray
+    by_gram: sparse.csr_matrix
+    rule_start: np.ndarray
+    rule_grams: np.ndarray
+
+
+def _gram_table(index: LicenseIndex) -> _GramTable:
+    """The :class:`_GramTable` of an index (computed once per index; about 45 MB besides the
+    index's own arrays, whose postings ``by_gram`` uses in place)."""
+    cached = index.memo.get("gram_table")
+    if cached is None:
+        a = index.arrays
+        keys = a["gram_keys"]
+        new = np.ones(len(keys), dtype=bool)
+        new[1:] = keys[1:] != keys[:-1]
+        bounds = np.append(np.flatnonzero(new), len(keys)).astype(np.int32)
+        # counts of shared grams never exceed a rule's grams: 16 bits hold them for any real index
+        count = np.int16 if int(a["rule_grams"].max(initial=0)) < 2**15 else np.int32
+        by_gram = sparse.csr_matrix((np.ones(len(keys), dtype=count), a["gram_rules"].astype(np.int32, copy=False),
+                                     bounds), shape=(len(bounds) - 1, len(index.rule_ids)), copy=False)
+        by_rule = by_gram.tocsc()  # a counting sort in compiled code: each rule's grams, in order
+        cached = index.memo["gram_table"] = _GramTable(keys[bounds[:-1]], by_gram, by_rule.indptr, by_rule.indices)
+    return cached  # type: ignore[return-value]
+
+
+def _text_grams(q: QueryHashes, index: LicenseIndex, mask: np.ndarray,
+                rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every distinct gram of each text found in the gram index, ordered by text and gram: its
+    first position in the text, the gram (a row of :func:`_gram_table`'s matrices) and the text."""
+    distinct = _gram_table(index).distinct
     starts = _known_windows(q.unknown, GRAM, mask)
     h = window_hashes(q.s, q.pw, starts, GRAM)
-    maybe = maybe_in(a["gram_bloom"], h)
+    maybe = maybe_in(index.arrays["gram_bloom"], h)
     starts, h = starts[maybe], h[maybe]
-    if rows is None:
-        h, first = np.unique(h, return_index=True)  # each distinct gram once (its first position)
-        starts = starts[first]
-    else:  # each distinct gram once per text
-        row = rows.of(starts)
-        order = np.lexsort((starts, h, row))
-        h, starts, row = h[order], starts[order], row[order]
-        first = np.ones(len(h), dtype=bool)
-        first[1:] = (h[1:] != h[:-1]) | (row[1:] != row[:-1])
-        h, starts = h[first], starts[first]
-    keys = a["gram_keys"]
-    lo = np.searchsorted(keys, h, "left")
-    hi = np.searchsorted(keys, h, "right")
-    hit = np.flatnonzero(hi > lo)
-    return starts[hit], lo[hit], hi[hit]
+    gram = np.minimum(np.searchsorted(distinct, h), len(distinct) - 1)
+    found = distinct[gram] == h
+    starts, gram = starts[found], gram[found]
+    text = rows.of(starts)
+    order = np.lexsort((starts, gram, text))
+    starts, gram, text = starts[order], gram[order], text[order]
+    first = np.ones(len(gram), dtype=bool)
+    first[1:] = (gram[1:] != gram[:-1]) | (text[1:] != text[:-1])
+    return starts[first], gram[first], text[first]
 
 
 def _posting_indices(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The indices of ranges ``[lo_i, hi_i)``, concatenated (license-heavy texts have tens of
-    postings per token, so this stays a few flat numpy passes)."""
+    """The indices of ranges ``[lo_i, hi_i)``, concatenated."""
     cnt = hi - lo
     base = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)
     base += np.arange(len(base), dtype=base.dtype)
     return base
 
 
-def _candidates(keys: np.ndarray, index: LicenseIndex, per_text: bool = False) -> np.ndarray:
-    """Rules sharing at least CANDIDATE_CONTAINMENT of their grams with the query, the ones
-    explaining the most first (grams found minus grams missing), at most MAX_CANDIDATES.
-
-    ``keys`` are the rules of the postings, or with ``per_text`` ``text * n_rules + rule``:
-    then the candidates of each text are chosen apart and returned as such keys, text by text."""
-    n_rules = len(index.rule_ids)
-    # query grams are distinct, so are postings: a rule's postings count its distinct grams
-    if per_text or len(keys) * 8 < n_rules:
-        hit, distinct = np.unique(keys, return_counts=True)
-    else:
-        counts = np.bincount(keys, minlength=n_rules)
-        hit = np.flatnonzero(counts)
-        distinct = counts[hit]
-    rule = hit % n_rules if per_text else hit
+def _candidates(text: np.ndarray, rule: np.ndarray, distinct: np.ndarray,
+                index: LicenseIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Per text, the rules sharing at least CANDIDATE_CONTAINMENT of their grams with it (``distinct``
+    of them: the text's grams are distinct), the ones explaining the most first (grams found minus
+    grams missing), at most MAX_CANDIDATES; as (text, rule) pairs, text by text."""
     grams = index.arrays["rule_grams"][rule]
     containment = distinct / np.maximum(grams, 1)
     keep = (containment >= CANDIDATE_CONTAINMENT) & (distinct >= 3) & (grams > 0)
-    hit, rule, distinct, grams, containment = hit[keep], rule[keep], distinct[keep], grams[keep], containment[keep]
+    text, rule, distinct, grams, containment = text[keep], rule[keep], distinct[keep], grams[keep], containment[keep]
     explained = 2 * distinct - grams
-    if not per_text:
-        return hit[np.lexsort((rule, -containment, -explained))][:MAX_CANDIDATES]
-    text = hit // n_rules
     order = np.lexsort((rule, -containment, -explained, text))
-    hit, text = hit[order], text[order]
-    rank = np.arange(len(hit)) - np.searchsorted(text, text, "left")
-    return hit[rank < MAX_CANDIDATES]
+    text, rule = text[order], rule[order]
+    rank = np.arange(len(text)) - np.searchsorted(text, text, "left")
+    return text[rank < MAX_CANDIDATES], rule[rank < MAX_CANDIDATES]
 
 
 def _densest_windows(rules: np.ndarray, positions: np.ndarray, candidates: np.ndarray,
@@ -267,7 +295,7 @@ def _densest_windows(rules: np.ndarray, positions: np.ndarray, candidates: np.nd
     where a cluster is split at gaps over half the rule (``rule_lengths``, one per hit; at least 8
     tokens), the cluster with the most hits wins and the first one on ties; ``[lo, hi)`` spans
     the cluster's grams; ``hits`` counts all of the rule's hits. One vectorised pass for all."""
-    order = np.lexsort((positions, rules))
+    order = np.argsort(rules.astype(np.int64) * (int(positions.max(initial=0)) + 1) + positions, kind="stable")  # by rule, then position
     r, p = rules[order], positions[order]
     rule_new = np.ones(len(r), dtype=bool)
     rule_new[1:] = r[1:] != r[:-1]
@@ -359,58 +387,50 @@ def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarra
                         hashes: QueryHashes | None = None, rows: Rows | None = None) -> list[RawMatch]:
     """Aligned candidate rules; a candidate is not aligned when an exact match in its region is
     already at least as long as everything the candidate could explain. With ``rows``, each
-    text's candidates are chosen and aligned within that text."""
+    text's candidates are chosen and aligned within that text.
+
+    The grams each text shares with each rule are counted by one sparse product (texts x grams
+    times grams x rules), so common grams with thousands of rules (``for a particular purpose``)
+    cost a pass in compiled code, not numpy arrays of all their postings; the hit positions of
+    the chosen candidates come from the candidates' own grams."""
     if len(ids) < GRAM:
         return []
-    gram_pos, post_lo, post_hi = _gram_postings(hashes or QueryHashes.of(ids, index), index, ~covered, rows)
+    if rows is None:
+        rows = Rows(np.zeros(1, dtype=np.int64), np.full(1, len(ids), dtype=np.int64))
+    gram_pos, gram, gram_text = _text_grams(hashes or QueryHashes.of(ids, index), index, ~covered, rows)
     if not len(gram_pos):
         return []
-    out: list[RawMatch] = []
-    if rows is not None:  # texts with many postings (license texts) are counted alone, without sorting them
-        gram_text = rows.of(gram_pos)
-        heavy = np.bincount(gram_text, weights=post_hi - post_lo) > HEAVY_POSTINGS
-        for text in np.flatnonzero(heavy).tolist():
-            out += _text_alone(ids, index, covered, exact, int(rows.start[text]), int(rows.end[text]))
-        light = ~heavy[gram_text]
-        gram_pos, post_lo, post_hi = gram_pos[light], post_lo[light], post_hi[light]
-        if not len(gram_pos):
-            return out
+    table = _gram_table(index)
+    n_texts, n_grams = len(rows.start), table.by_gram.shape[0]
+    query = sparse.csr_matrix((np.ones(len(gram), dtype=table.by_gram.dtype), gram.astype(np.int32),
+                               np.searchsorted(gram_text, np.arange(n_texts + 1)).astype(np.int32)),
+                              shape=(n_texts, n_grams))
+    shared = query @ table.by_gram  # texts x rules: distinct grams in common
+    text = np.repeat(np.arange(n_texts), np.diff(shared.indptr))
+    cand_text, cand_rule = _candidates(text, shared.indices, shared.data.astype(np.int64), index)
+    if not len(cand_text):
+        return []
+    # the hits of each candidate: its rule's grams that its text holds (text-major keys, sorted)
+    lo, hi = table.rule_start[cand_rule], table.rule_start[cand_rule + 1]
+    owner = np.repeat(np.arange(len(cand_rule)), hi - lo)
+    wanted = cand_text[owner] * n_grams + table.rule_grams[_posting_indices(lo, hi)]
+    held = gram_text * n_grams + gram
+    at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
+    found = held[at] == wanted
     n_rules = len(index.rule_ids)
-    per_gram = post_hi - post_lo
-    keys = index.arrays["gram_rules"][_posting_indices(post_lo, post_hi)]
-    if rows is not None:
-        keys = np.repeat(rows.of(gram_pos) * n_rules, per_gram) + keys
-    candidates = _candidates(keys, index, rows is not None)
-    if not len(candidates):
-        return out
+    candidates = cand_text * n_rules + cand_rule
+    keys, pos = candidates[owner[found]], gram_pos[at[found]]
     lengths = _rule_lengths(index)
-    if rows is None:
-        is_candidate = np.zeros(n_rules, dtype=bool)
-        is_candidate[candidates] = True
-        sel = np.flatnonzero(is_candidate[keys])
-    else:
-        sel = np.flatnonzero(np.isin(keys, candidates))
-    pos = gram_pos[np.searchsorted(np.cumsum(per_gram), sel, "right")]  # each posting's gram
-    keys = keys[sel]
     hits, lo, hi = _densest_windows(keys, pos, candidates, lengths[keys % n_rules])
     reach = _exact_reach(list(exact), len(ids))
-    for key, n_hits, a, b in zip(candidates.tolist(), hits.tolist(), lo.tolist(), hi.tolist()):
-        text, rule = divmod(key, n_rules)
+    out: list[RawMatch] = []
+    for t, rule, n_hits, a, b in zip(cand_text.tolist(), cand_rule.tolist(), hits.tolist(), lo.tolist(), hi.tolist()):
         if reach[a:b].max(initial=0) >= min(n_hits + GRAM - 1, int(lengths[rule])):
             continue
-        m = align(ids, rule, a, b, index, None if rows is None else (int(rows.start[text]), int(rows.end[text])))
+        m = align(ids, rule, a, b, index, (int(rows.start[t]), int(rows.end[t])))
         if m is not None:
             out.append(m)
     return out
-
-
-def _text_alone(ids: np.ndarray, index: LicenseIndex, covered: np.ndarray, exact: list[RawMatch], start: int,
-                stop: int) -> list[RawMatch]:
-    """:func:`approximate_matches` of the text at ``[start, stop)`` of a batch, by itself."""
-    inside = [dataclasses.replace(m, qstart=m.qstart - start, qend=m.qend - start)
-              for m in exact if start <= m.qstart and m.qend <= stop]
-    found = approximate_matches(ids[start:stop], index, covered[start:stop], inside)
-    return [dataclasses.replace(m, qstart=m.qstart + start, qend=m.qend + start) for m in found]
 
 
 def _rank(m: RawMatch, index: LicenseIndex) -> tuple[float, ...]:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 
-from collections.abc import Callable
-from itertools import chain, repeat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
-from creditline.core.charclass import CodepointTable, ascii_words, codepoints, runs
+from creditline.core.charclass import CodepointTable, codepoints, runs
+from creditline.core.polyhash import P, hashes_of, power_table
 
 WORD = re.compile(r"[^_\W]+\+?[^_\W]*", re.UNICODE)
 _SPLIT = re.compile(f"({WORD.pattern})", re.UNICODE)
@@ -40,23 +42,136 @@ STOP = -1  # id of stopwords in a query vocabulary: dropped before matching
 
 
 class QueryVocab(dict):  # type: ignore[type-arg]
-    """Word -> id, with :data:`UNKNOWN` for missing words and :data:`STOP` for stopwords.
+    """Word -> id, with :data:`UNKNOWN` for missing words and :data:`STOP` for stopwords;
+    :attr:`table` finds the same ids by the words' polynomial hashes (how texts are tokenised)."""
 
-    ``encoded`` holds the same ids keyed by the ASCII words' bytes (for ASCII texts, which are
-    tokenised as bytes)."""
-
-    encoded: dict[bytes, int]
+    _table: VocabTable | None = None
 
     def __missing__(self, key: str) -> int:
         return UNKNOWN
+
+    @property
+    def table(self) -> VocabTable:
+        if self._table is None:
+            self._table = VocabTable.of(self)
+        return self._table
 
 
 def query_vocab(vocab: list[str]) -> QueryVocab:
     """Ids ``1..len(vocab)`` for ``vocab`` (the index's sorted rule words) plus stopwords."""
     out = QueryVocab((w, i + 1) for i, w in enumerate(vocab))
     out.update((w, STOP) for w in STOPWORDS)
-    out.encoded = {w.encode("ascii"): i for w, i in out.items() if w.isascii()}
     return out
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # spreads hashes over the table's slots (Fibonacci hashing)
+_LOW_BYTES = np.asarray([(1 << (8 * n)) - 1 for n in range(8)] + [2**64 - 1], dtype=np.uint64)
+
+
+@dataclass(frozen=True, eq=False)
+class VocabTable:
+    """A vocabulary as an open-addressing (linear probing) table keyed by each word's
+    polynomial hash of its code points (:mod:`~creditline.core.polyhash`), so that the tokens
+    of a whole text are looked up by a few numpy passes, with no Python object per token.
+    A hit counts only when the token is spelled as the word (compared eight bytes at a time),
+    so the ids are exactly the dictionary's."""
+
+    slot_hash: np.ndarray  # uint64 hash of the word in each slot
+    slot_word: np.ndarray  # int32 word in each slot, -1 for an empty slot
+    probes: int  # slots looked at, at most, to find a word or an empty slot
+    ids: np.ndarray  # int32 id of each word
+    lengths: np.ndarray  # int64 code points of each word
+    words: list[str]
+    _spellings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, vocab: dict[str, int]) -> VocabTable:
+        words = list(vocab)
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        starts = np.cumsum(lengths) - lengths
+        hashes = hashes_of(codepoints("".join(words)), starts, starts + lengths)
+        bits = max(4, (4 * len(words)).bit_length())
+        slot_hash = np.zeros(1 << bits, dtype=np.uint64)
+        slot_word = np.full(1 << bits, -1, dtype=np.int32)
+        mask, probes = (1 << bits) - 1, 1
+        for word, home in enumerate(_home_slots(hashes, bits).tolist()):
+            slot, step = home, 1
+            while slot_word[slot] >= 0:
+                slot, step = (slot + 1) & mask, step + 1
+            slot_hash[slot], slot_word[slot], probes = hashes[word], word, max(probes, step)
+        ids = np.fromiter(vocab.values(), dtype=np.int32, count=len(words))
+        return cls(slot_hash, slot_word, probes, ids, lengths, words)
+
+    def lookup(self, hashes: np.ndarray, starts: np.ndarray, ends: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """The id of each token ``units[starts[i]:ends[i]]`` (the lower-cased text as bytes for
+        ASCII text, as code points otherwise) whose hash is ``hashes[i]``; :data:`UNKNOWN` for
+        words not in the vocabulary. Most tokens are settled at their home slot (the table is a
+        quarter full); the rest probe on, a few at a time."""
+        out = np.full(len(hashes), UNKNOWN, dtype=np.int32)
+        mask = len(self.slot_word) - 1
+        packed = _packed(units)
+        home = _home_slots(hashes, mask.bit_length())
+        todo = np.arange(len(hashes))
+        for step in range(self.probes):
+            slot = home if step == 0 else (home[todo] + step) & mask
+            word = self.slot_word[slot]
+            same = self.slot_hash[slot] == (hashes if step == 0 else hashes[todo])
+            same &= word >= 0
+            hit = np.flatnonzero(same)
+            hit_word, hit = word[hit], todo[hit]
+            ok = self._spelled(hit_word, starts[hit], ends[hit], packed, units.itemsize)
+            out[hit[ok]] = self.ids[hit_word[ok]]
+            # an empty slot ends the search (not in the vocabulary); a taken one sends it on
+            todo = np.concatenate([todo[(word >= 0) & ~same], hit[~ok]])
+            if not len(todo):
+                break
+        return out
+
+    def _spelled(self, word: np.ndarray, starts: np.ndarray, ends: np.ndarray, packed: np.ndarray,
+                 width: int) -> np.ndarray:
+        """Whether each token (``packed``: the text read 8 bytes from every code unit of
+        ``width`` bytes) is spelled as word ``word[i]``: one numpy pass per 8 bytes of the
+        longest word."""
+        lanes, first_lane, length_in_units = self._spelling(width)
+        per = 8 // width
+        length = ends - starts
+        ok = length == length_in_units[word]
+        live = np.flatnonzero(ok)
+        at, lane = starts[live], first_lane[word[live]]
+        while len(live):
+            left = length[live] - (at - starts[live])
+            same = (packed[at] & _LOW_BYTES[np.minimum(left, per) * width]) == lanes[lane]
+            ok[live[~same]] = False
+            more = same & (left > per)
+            live, at, lane = live[more], at[more] + per, lane[more] + 1
+        return ok
+
+    def _spelling(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every word's code points as code units of ``width`` bytes, read 8 bytes at a time
+        (zero-padded), where each word's lanes start, and each word's length in such units (-1
+        for words that are not: only ASCII words are bytes)."""
+        cached = self._spellings.get(width)
+        if cached is None:
+            kind = {1: "<u1", 4: "<u4"}[width]
+            fits = [width == 4 or w.isascii() for w in self.words]
+            units = [np.asarray([ord(c) for c in w] if ok else [], dtype=kind).tobytes() for w, ok in zip(self.words, fits)]
+            padded = b"".join(u + bytes(-len(u) % 8) for u in units)
+            n_lanes = np.fromiter(((len(u) + 7) // 8 for u in units), dtype=np.int64, count=len(units))
+            length = np.where(np.asarray(fits, dtype=bool), self.lengths, -1)
+            cached = self._spellings[width] = (np.frombuffer(padded, dtype="<u8"), np.cumsum(n_lanes) - n_lanes, length)
+        return cached
+
+
+def _packed(units: np.ndarray) -> np.ndarray:
+    """``units`` (a contiguous uint8 or uint32 array) read as a little-endian uint64 from every
+    code unit on (unaligned, zero-padded past the end)."""
+    buffer = np.zeros(units.nbytes + 8, dtype=np.uint8)
+    buffer[: units.nbytes] = np.ascontiguousarray(units).view(np.uint8)
+    return np.ndarray((len(units),), dtype="<u8", buffer=buffer, strides=(units.itemsize,))
+
+
+def _home_slots(hashes: np.ndarray, bits: int) -> np.ndarray:
+    return ((hashes * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
 
 
 def words(text: str) -> list[str]:
@@ -67,19 +182,24 @@ def words(text: str) -> list[str]:
 class Tokens:
     """Token ids of a query text (stopwords dropped) and their character offsets."""
 
-    __slots__ = ("ids", "_spans", "_offsets")
+    __slots__ = ("ids", "_bounds", "_offsets")
 
-    def __init__(self, ids: np.ndarray, offsets: Callable[[], np.ndarray]) -> None:
+    def __init__(self, ids: np.ndarray, offsets: Callable[[], tuple[np.ndarray, np.ndarray]]) -> None:
         self.ids = ids
         self._offsets = offsets
-        self._spans: np.ndarray | None = None
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end character offset of each token (int64 arrays), computed on first use."""
+        if self._bounds is None:
+            self._bounds = self._offsets()
+        return self._bounds
 
     @property
     def spans(self) -> np.ndarray:
         """``(start, end)`` character offsets per token, an ``(n, 2)`` int array."""
-        if self._spans is None:
-            self._spans = self._offsets()
-        return self._spans
+        return np.stack(self.bounds, axis=1)
 
 
 _ALNUM = CodepointTable(str.isalnum)  # what ``[^_\W]`` matches in a str pattern
@@ -122,72 +242,94 @@ def token_bounds(word: np.ndarray, plus: np.ndarray) -> tuple[np.ndarray, np.nda
     return starts[own], _joined_ends(ends, after, merge)[own]
 
 
-def _split_plus(chunks: list, chunk_chars: np.ndarray, plus: np.ndarray, word: re.Pattern) -> list:  # type: ignore[type-arg]
-    """Tokens from ``chunks`` (the runs of word characters and ``+``, in order): a chunk holding
-    a ``+`` is replaced by the ``word`` matches in it (``a+b+c`` -> ``a+b``, ``c``; ``+`` -> none),
-    others are tokens as they are. Python work only for the chunks with a ``+``."""
-    chunk_starts, _ = runs(chunk_chars)
-    with_plus = np.unique(np.searchsorted(chunk_starts, np.flatnonzero(plus), "right") - 1)
-    pieces: list[list] = []  # type: ignore[type-arg]
-    prev = 0
-    for i in with_plus.tolist():
-        pieces.append(chunks[prev:i])
-        pieces.append(word.findall(chunks[i]))
-        prev = i + 1
-    pieces.append(chunks[prev:])
-    return list(chain.from_iterable(pieces))
-
-
-def _tokens(ids: np.ndarray, offsets: Callable[[np.ndarray | None], np.ndarray]) -> Tokens:
+def _tokens(ids: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Tokens:
     keep = ids != STOP
     if keep.all():
-        return Tokens(ids, lambda: offsets(None))
-    return Tokens(ids[keep], lambda: offsets(keep))
+        return Tokens(ids, lambda: (starts.astype(np.int64, copy=False), ends.astype(np.int64, copy=False)))
+    return Tokens(ids[keep], lambda: (starts[keep].astype(np.int64, copy=False), ends[keep].astype(np.int64, copy=False)))
 
 
-def _with_ids(toks: list, vocab: dict, offsets: Callable[[np.ndarray | None], np.ndarray]) -> Tokens:  # type: ignore[type-arg]
-    return _tokens(np.fromiter(map(vocab.get, toks, repeat(UNKNOWN)), dtype=np.int32, count=len(toks)), offsets)
+def _with_ids(toks: list, vocab: dict, starts: Callable[[], tuple[np.ndarray, np.ndarray]]) -> Tokens:  # type: ignore[type-arg]
+    ids = np.fromiter(map(vocab.get, toks, repeat(UNKNOWN)), dtype=np.int32, count=len(toks))
+    keep = ids != STOP
+    if keep.all():
+        return Tokens(ids, starts)
+    return Tokens(ids[keep], lambda: tuple(a[keep] for a in starts()))  # type: ignore[return-value]
 
 
-def _span_offsets(starts: np.ndarray, ends: np.ndarray) -> Callable[[np.ndarray | None], np.ndarray]:
-    def offsets(keep: np.ndarray | None) -> np.ndarray:
-        spans = np.stack([starts, ends], axis=1).astype(np.int64)
-        return spans if keep is None else spans[keep]
-
-    return offsets
-
-
-def _bounded_offsets(word: np.ndarray, plus: np.ndarray) -> Callable[[np.ndarray | None], np.ndarray]:
-    def offsets(keep: np.ndarray | None) -> np.ndarray:
-        return _span_offsets(*token_bounds(word, plus))(keep)
-
-    return offsets
+_ASCII_ALNUM = np.zeros(256, dtype=bool)
+_ASCII_ALNUM[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True
+_ASCII_LOWER = bytes(c + 32 if 65 <= c <= 90 else c for c in range(256))
+_LAST_RUNS: list[tuple[str, np.ndarray, np.ndarray]] = []  # (ASCII text, its word runs' starts, their hashes)
 
 
 def _ascii_tokens(text: str, vocab: QueryVocab) -> Tokens:
-    """ASCII text: the shared word runs (:func:`~creditline.core.charclass.ascii_words`), ids
-    looked up once per distinct word; runs around a ``+`` joined as :data:`WORD` joins them."""
-    words = ascii_words(text)
-    table = vocab.encoded
-    word_ids = np.fromiter(map(table.get, words.distinct, repeat(UNKNOWN)), dtype=np.int32, count=len(words.distinct))
-    ids = word_ids[words.inverse]
-    starts, ends = words.starts, words.ends
-    if b"+" in words.raw:
-        plus = np.frombuffer(words.raw, dtype=np.uint8) == _PLUS
-        after, merge, own = _plus_joins(starts, ends, plus)
-        for i in np.flatnonzero(after & own).tolist():
-            ids[i] = table.get(words.word(i) + b"+" + (words.word(i + 1) if merge[i] else b""), UNKNOWN)
-        ids, starts, ends = ids[own], starts[own], _joined_ends(ends, after, merge)[own]
-    return _tokens(ids, _span_offsets(starts, ends))
+    """ASCII text: its lower-cased bytes, the runs of letters and digits, the polynomial hash
+    of every run (:func:`~creditline.core.polyhash.hashes_of`), runs around a ``+`` joined as
+    :data:`WORD` joins them (their hashes extended, :func:`_joined_hashes`), and ids looked up
+    by hash (:meth:`VocabTable.lookup`). The runs' hashes are the words' hashes of
+    :func:`creditline.core.dedup.word_hashes`; the last text's are kept (:func:`share_words`)."""
+    raw = text.encode("ascii").translate(_ASCII_LOWER)
+    lowered = np.frombuffer(raw, dtype=np.uint8)
+    starts, ends = runs(_ASCII_ALNUM[lowered])
+    hashes = word_hashes = hashes_of(lowered, starts, ends)
+    _LAST_RUNS[:] = [(text, starts, word_hashes)]
+    if len(starts) and b"+" in raw:
+        after, merge, own = _plus_joins(starts, ends, lowered == _PLUS)
+        hashes = _joined_hashes(hashes, ends - starts, after, merge)[own]
+        starts, ends = starts[own], _joined_ends(ends, after, merge)[own]
+    return _tokens(vocab.table.lookup(hashes, starts, ends, lowered), starts, ends)
+
+
+def _joined_hashes(hashes: np.ndarray, lengths: np.ndarray, after: np.ndarray, merge: np.ndarray) -> np.ndarray:
+    """The hashes of runs extended by the ``+`` after them and, where they merge, by the next
+    run (``h(x + y) = h(x) * P**len(y) + h(y)``), as :func:`_plus_joins` decides."""
+    out = hashes.copy()
+    ext = np.flatnonzero(after)
+    out[ext] = hashes[ext] * P + np.uint64(_PLUS)
+    both = np.flatnonzero(merge)
+    pw, _ = power_table(int(lengths[both + 1].max(initial=0)))
+    out[both] = out[both] * pw[lengths[both + 1]] + hashes[both + 1]
+    return out
 
 
 def _unicode_tokens(lowered: str, vocab: QueryVocab) -> Tokens:
+    """Other text: word characters and ``+`` by a code point table, :data:`WORD` tokens from
+    them (:func:`token_bounds`), and ids by hash as for ASCII text."""
     codes = codepoints(lowered)
-    word, plus = _ALNUM(codes), codes == _PLUS
-    kept = word | plus
-    chunks = np.where(kept, codes, np.uint32(32)).tobytes().decode("utf-32-le", "surrogatepass").split()
-    toks = _split_plus(chunks, kept, plus, WORD) if plus.any() else chunks
-    return _with_ids(toks, vocab, _bounded_offsets(word, plus))
+    starts, ends = token_bounds(_ALNUM(codes), codes == _PLUS)
+    hashes = hashes_of(codes, starts, ends)
+    return _tokens(vocab.table.lookup(hashes, starts, ends, codes), starts, ends)
+
+
+_PARTS: dict[int, tuple[str, np.ndarray]] = {}
+
+
+def share_words(joined: str, texts: Sequence[str | None], offsets: Sequence[int]) -> None:
+    """Keep the word hashes of each of ``texts`` from the tokens of ``joined`` (the last ASCII
+    text tokenised, which holds text ``i`` verbatim at character ``offsets[i]``, no word
+    running across texts; ``None`` marks a text held in another form). Dataset rows are
+    tokenised together for license matching; their MinHash signatures then take their words
+    from here (:func:`shared_word_hashes`) instead of reading each row again. Only the last
+    batch is kept; a ``joined`` not just tokenised changes nothing."""
+    last = _LAST_RUNS[0] if _LAST_RUNS else None  # read once: another thread may tokenise meanwhile
+    if last is None or last[0] is not joined:
+        return
+    _, starts, hashes = last
+    kept = [(text, offset) for text, offset in zip(texts, offsets) if text is not None]
+    begin = np.fromiter((offset for _, offset in kept), dtype=np.int64, count=len(kept))
+    end = begin + np.fromiter((len(text) for text, _ in kept), dtype=np.int64, count=len(kept))
+    first, stop = np.searchsorted(starts, begin), np.searchsorted(starts, end)
+    _PARTS.clear()
+    for (text, _), a, b in zip(kept, first.tolist(), stop.tolist()):
+        _PARTS[id(text)] = (text, hashes[a:b])
+
+
+def shared_word_hashes(text: str) -> np.ndarray | None:
+    """The hashes of the words of ``text`` (runs of ASCII letters and digits, lower-cased) if it
+    was one of the texts of the last :func:`share_words`."""
+    found = _PARTS.get(id(text))
+    return found[1] if found is not None and found[0] is text else None
 
 
 def _split_tokens(text: str, lowered: str, vocab: QueryVocab) -> Tokens:
@@ -195,12 +337,10 @@ def _split_tokens(text: str, lowered: str, vocab: QueryVocab) -> Tokens:
     offsets from the parts' lengths, clamped to the text."""
     parts = _SPLIT.split(lowered)
 
-    def offsets(keep: np.ndarray | None) -> np.ndarray:
+    def offsets() -> tuple[np.ndarray, np.ndarray]:
         lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
         stops = np.cumsum(lens)
-        spans = np.stack([stops[1::2] - lens[1::2], stops[1::2]], axis=1)
-        spans = spans if keep is None else spans[keep]
-        return np.minimum(spans, len(text))
+        return np.minimum(stops[1::2] - lens[1::2], len(text)), np.minimum(stops[1::2], len(text))
 
     return _with_ids(parts[1::2], vocab, offsets)
 
@@ -209,11 +349,10 @@ def tokenize(text: str, vocab: QueryVocab) -> Tokens:
     """Tokenise a query text: ids of the :data:`WORD` matches in the lower-cased text, stopwords
     dropped, and (computed on first use) their character offsets.
 
-    No per-token Python code and no regular expression over the text: ASCII text uses its word
-    runs (one ``bytes.translate`` and ``split``, shared with the fingerprinter) and looks ids up
-    once per distinct word; other text becomes runs of word characters and ``+`` by a numpy
-    table lookup per code point, then one ``split``. Only the few tokens around a ``+`` are
-    handled one by one. Offsets come from the same runs (:func:`token_bounds`). A text whose
+    No per-token Python code and no regular expression over the text: the tokens come from runs
+    of word characters (a byte table for ASCII text, a code point table for other text), joined
+    around ``+`` as :data:`WORD` joins them, and their ids from their polynomial hashes
+    (:class:`VocabTable`, each hit confirmed code point by code point). A text whose
     lower-casing changes its length (rare: ``İ``) goes through one ``re.split`` instead.
     """
     if text.isascii():

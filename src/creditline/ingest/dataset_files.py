@@ -324,11 +324,21 @@ def csv_records(shard: Shard) -> Iterator[CsvHeader | tuple[list[str], int] | Cs
                 yield record, reader.line_num
 
 
-def parquet_batches(shard: Shard, columns: list[str] | None, batch_rows: int) -> Iterator[pa.RecordBatch | Lost]:
-    """Record batches of at most ``batch_rows`` rows, one row group at a time, so memory holds one
-    row group's pages at most. A row group that fails gives one :class:`Lost` for its unread rows
-    and reading goes on with the next; a file whose footer is gone (cut short) gives one
-    :class:`Lost` with an unknown row count."""
+def rows_per_batch(batch_rows: int, batch_bytes: int | None, data_bytes: int, rows: int) -> int:
+    """How many rows to convert at a time: ``batch_rows`` at most, and fewer when rows average
+    ``data_bytes / rows`` bytes, so that a batch holds about ``batch_bytes`` (None: no byte bound)."""
+    if batch_bytes is None or rows <= 0 or data_bytes <= 0:
+        return batch_rows
+    return max(1, min(batch_rows, batch_bytes * rows // data_bytes))
+
+
+def parquet_batches(shard: Shard, columns: list[str] | None, batch_rows: int,
+                    batch_bytes: int | None = None) -> Iterator[pa.RecordBatch | Lost]:
+    """Record batches of at most ``batch_rows`` rows, and of about ``batch_bytes`` of column data
+    at most (from each row group's sizes in the footer), read one row group at a time, page by
+    page, so that memory holds a few pages and one batch, not a row group. A row group that fails
+    gives one :class:`Lost` for its unread rows and reading goes on with the next; a file whose
+    footer is gone (cut short) gives one :class:`Lost` with an unknown row count."""
     try:
         pf = pq.ParquetFile(shard.path, pre_buffer=False, buffer_size=1 << 20)
     except (OSError, pa.ArrowException) as err:
@@ -336,20 +346,33 @@ def parquet_batches(shard: Shard, columns: list[str] | None, batch_rows: int) ->
         yield Lost(None, f"cannot read the Parquet footer ({size} bytes; file cut short or not Parquet): "
                    f"{describe_error(err)}")
         return
+    pool = pa.default_memory_pool()
     with pf:
         meta = pf.metadata
         names = set(pf.schema_arrow.names)
         cols = None if columns is None else [c for c in columns if c in names] or None
         for group in range(meta.num_row_groups):
             total = meta.row_group(group).num_rows
+            size = rows_per_batch(batch_rows, batch_bytes, _group_bytes(meta.row_group(group), cols), total)
             done = 0
             try:
-                for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[group], columns=cols):
+                # one thread: decoding a few columns gains nothing from more threads
+                for batch in pf.iter_batches(batch_size=size, row_groups=[group], columns=cols, use_threads=False):
                     done += batch.num_rows
                     yield batch
+                    pool.release_unused()  # Arrow's allocator would keep the pages read so far (~2x)
             except (OSError, pa.ArrowException) as err:
                 yield Lost(total - done, f"row group {group} of {meta.num_row_groups} unreadable after {done} "
                            f"of its {total} rows: {describe_error(err)}")
+
+
+def _group_bytes(group: pq.RowGroupMetaData, columns: list[str] | None) -> int:
+    """Uncompressed bytes of the columns read (all when None) in one row group."""
+    chunks = [group.column(i) for i in range(group.num_columns)]
+    if columns is None:
+        return sum(c.total_uncompressed_size for c in chunks)
+    return sum(c.total_uncompressed_size for c in chunks
+               if any(c.path_in_schema == name or c.path_in_schema.startswith(name + ".") for name in columns))
 
 
 def _size(path: str) -> int:
@@ -366,9 +389,10 @@ def _open_arrow(fh: pa.NativeFile) -> ipc.RecordBatchStreamReader | ipc.RecordBa
     return ipc.open_file(fh) if head == b"ARROW1" else ipc.open_stream(fh)
 
 
-def arrow_batches(shard: Shard, batch_rows: int) -> Iterator[pa.RecordBatch | Lost]:
-    """Record batches, sliced to at most ``batch_rows`` rows; a stream cut short or damaged gives
-    one :class:`Lost` (the rows lost are known only from ``dataset_info.json``)."""
+def arrow_batches(shard: Shard, batch_rows: int, batch_bytes: int | None = None) -> Iterator[pa.RecordBatch | Lost]:
+    """Record batches, sliced to at most ``batch_rows`` rows and about ``batch_bytes``; a stream
+    cut short or damaged gives one :class:`Lost` (the rows lost are known only from
+    ``dataset_info.json``)."""
     done = 0
     with pa.OSFile(shard.path) as fh:
         try:
@@ -395,9 +419,10 @@ def arrow_batches(shard: Shard, batch_rows: int) -> Iterator[pa.RecordBatch | Lo
                            f"after {done} rows): {describe_error(err)}")
                 return
             index += 1
-            for start in range(0, batch.num_rows, batch_rows):
-                done += min(batch_rows, batch.num_rows - start)
-                yield batch.slice(start, batch_rows)
+            size = rows_per_batch(batch_rows, batch_bytes, batch.nbytes, batch.num_rows)
+            for start in range(0, batch.num_rows, size):
+                done += min(size, batch.num_rows - start)
+                yield batch.slice(start, size)
 
 
 def _lost(expected: int | None, done: int) -> int | None:

@@ -27,9 +27,10 @@ one expression joined with ``AND``: the files of that repository are offered und
 licenses at once, so reusing them must honour each; an element that is itself an ``OR``
 expression is parenthesised. Other list values (authors) are joined with ``", "``.
 
-Readers stream: Parquet one row group at a time in record batches of ``batch_rows`` rows,
-Arrow IPC streams batch by batch, text formats line by line; columns are converted once per
-batch (``to_pylist``), so memory stays flat whatever the size of the dataset.
+Readers stream: Parquet one row group at a time, page by page, in record batches of at most
+``batch_rows`` rows and about ``batch_bytes`` of data (so a batch of large files is a few rows),
+Arrow IPC streams batch by batch (sliced the same way), text formats line by line; columns are
+converted once per batch (``to_pylist``), so memory stays flat whatever the size of the dataset.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ __all__ = ["BatchRef", "ColumnSpec", "CsvRef", "Row", "RowError", "dataset_colum
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 2048
-"""Rows converted to Python objects at a time (Parquet and Arrow)."""
+"""Rows converted to Python objects at a time (Parquet and Arrow)..."""
+DEFAULT_BATCH_BYTES = 4 << 20
+"""...or fewer, to keep a batch's data near this size."""
 
 _DEFAULT_LIMITS = Limits()
 _MISSING = object()
@@ -142,13 +145,14 @@ class Row:
     ``<file>#<row in that file>`` (``<file>`` is the file name for a file, the path relative to
     the directory for a shard), ``document.root`` the dataset path as given, ``document.declared``
     the row's metadata under ``license``, ``source`` (URL), ``author``, ``title`` and ``id``.
-    ``ref`` is for :class:`~creditline.ingest.dataset_writer.DatasetWriter`; it may hold the
-    whole record batch, so hand ``document`` (not the Row) to other processes.
+    ``ref`` is for :class:`~creditline.ingest.dataset_writer.DatasetWriter` (None when read with
+    ``iter_rows(..., refs=False)``); it may hold the whole record batch, so hand ``document``
+    (not the Row) to other processes.
     """
 
     document: Document
     row: int
-    ref: RowRef = field(repr=False, compare=False)
+    ref: RowRef | None = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,20 +281,23 @@ def _check_spec(spec: ColumnSpec, available: list[str]) -> None:
 
 def iter_rows(
     path: str | Path, columns: ColumnSpec | None = None, *, batch_rows: int = DEFAULT_BATCH_ROWS,
-    full_rows: bool = False, limits: Limits = _DEFAULT_LIMITS,
+    batch_bytes: int | None = DEFAULT_BATCH_BYTES, full_rows: bool = False, refs: bool = True,
+    limits: Limits = _DEFAULT_LIMITS,
 ) -> Iterator[Row | RowError]:
     """Every row of the dataset at ``path``, in order, as :class:`Row` or :class:`RowError`.
 
     ``columns`` defaults to :func:`detect_layout` of :func:`dataset_columns`. Parquet reads only
     the columns used unless ``full_rows`` is set, which a
-    :class:`~creditline.ingest.dataset_writer.DatasetWriter` copying the rows needs. Texts over
+    :class:`~creditline.ingest.dataset_writer.DatasetWriter` copying the rows needs; ``refs=False``
+    leaves ``Row.ref`` None, so that rows waiting to be scanned do not keep their record batch
+    (or raw line) alive beside their text. Texts over
     ``limits.size_limit`` bytes are cut there (``Document.truncated``; ``size`` and ``sha1`` are of
     the whole text). Checked at call time, before anything is yielded:
     :class:`~creditline.errors.InputError` when ``path`` is not a dataset,
     :class:`~creditline.errors.ConfigError` when a column is missing or no text column is found.
     """
-    if batch_rows < 1:
-        raise ValueError("batch_rows must be at least 1")
+    if batch_rows < 1 or (batch_bytes is not None and batch_bytes < 1):
+        raise ValueError("batch_rows and batch_bytes must be at least 1")
     shards = find_shards(str(path))
     available = next((names for s in shards if (names := shard_columns(s))), [])
     if columns is not None:
@@ -300,11 +307,12 @@ def iter_rows(
         spec = detect_layout(available)
     else:  # nothing readable to detect from: every row will be reported
         spec = ColumnSpec("text", layout="unknown")
-    maker = _RowMaker(spec, str(path), limits.size_limit)
-    return _iter_shards(shards, maker, batch_rows, full_rows)
+    maker = _RowMaker(spec, str(path), limits.size_limit, refs)
+    return _iter_shards(shards, maker, batch_rows, batch_bytes, full_rows)
 
 
-def _iter_shards(shards: list[Shard], maker: _RowMaker, batch_rows: int, full_rows: bool) -> Iterator[Row | RowError]:
+def _iter_shards(shards: list[Shard], maker: _RowMaker, batch_rows: int, batch_bytes: int | None,
+                 full_rows: bool) -> Iterator[Row | RowError]:
     for shard in shards:
         maker.start(shard)
         try:
@@ -314,8 +322,8 @@ def _iter_shards(shards: list[Shard], maker: _RowMaker, batch_rows: int, full_ro
                 yield from _csv_rows(shard, maker)
             else:
                 cols = None if full_rows else maker.spec.columns()
-                batches = (parquet_batches(shard, cols, batch_rows) if shard.fmt == "parquet"
-                           else arrow_batches(shard, batch_rows))
+                batches = (parquet_batches(shard, cols, batch_rows, batch_bytes) if shard.fmt == "parquet"
+                           else arrow_batches(shard, batch_rows, batch_bytes))
                 yield from _batch_rows(batches, maker, full_rows or shard.fmt == "arrow")
         except OSError as err:
             yield maker.lost(Lost(None, f"cannot read: {err.strerror or err}", "unreadable"))
@@ -327,8 +335,9 @@ def _iter_shards(shards: list[Shard], maker: _RowMaker, batch_rows: int, full_ro
 class _RowMaker:
     """Turns column values into Rows and RowErrors, counting rows per file and overall."""
 
-    def __init__(self, spec: ColumnSpec, root: str, size_limit: int) -> None:
+    def __init__(self, spec: ColumnSpec, root: str, size_limit: int, refs: bool = True) -> None:
         self.spec = spec
+        self.refs = refs
         self.root = root
         self.size_limit = size_limit
         self.rel = ""
@@ -349,7 +358,7 @@ class _RowMaker:
 
     def error(self, code: str, detail: str, ref: RowRef | None) -> RowError:
         where, row = self._next()
-        return RowError(SkippedRows(where, code, detail, self.root, row, 1), ref)
+        return RowError(SkippedRows(where, code, detail, self.root, row, 1), ref if self.refs else None)
 
     def lost(self, lost: Lost) -> RowError:
         where, row = f"{self.rel}#{self.local}", self.row
@@ -392,7 +401,7 @@ class _RowMaker:
                 : self.size_limit]
         sha1 = hashlib.sha1(data, usedforsecurity=False).hexdigest()
         doc = Document(where, normalize_newlines(decoded), self.root, len(data), sha1, encoding, truncated, declared)
-        return Row(doc, row, ref)
+        return Row(doc, row, ref if self.refs else None)
 
 
 def _surrogate_detail(column: str, text: str, err: UnicodeEncodeError) -> str:

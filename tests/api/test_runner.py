@@ -1,0 +1,89 @@
+"""runner.map_ordered: order, bounded work in flight, workers started before the input is read,
+the parent taking its share of the batches, and handing freed memory back."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from creditline import runner
+
+
+def _slow_square(x: int) -> tuple[int, int]:
+    time.sleep(0.002)
+    return x * x, os.getpid()
+
+
+def test_results_keep_input_order_and_match_serial() -> None:
+    serial = [r for r, _ in runner.map_ordered(_slow_square, range(120), jobs=1)]
+    parallel = [r for r, _ in runner.map_ordered(_slow_square, range(120), jobs=2, batch_size=5)]
+    helped = [r for r, _ in runner.map_ordered(_slow_square, range(120), jobs=3, batch_size=5, parent_works=True)]
+    assert serial == parallel == helped == [x * x for x in range(120)]
+
+
+def test_workers_start_before_the_first_item_is_read() -> None:
+    children_at_first_item: list[int] = []
+
+    def items() -> Iterator[int]:
+        children_at_first_item.append(len(multiprocessing.active_children()))
+        yield from range(10)
+
+    assert len(list(runner.map_ordered(_slow_square, items(), jobs=2, batch_size=2))) == 10
+    assert children_at_first_item == [2]
+
+
+def test_work_in_flight_is_bounded() -> None:
+    read = 0
+    most_ahead = 0
+
+    def items() -> Iterator[int]:
+        nonlocal read
+        for x in range(200):
+            read += 1
+            yield x
+
+    for done, _ in enumerate(runner.map_ordered(_slow_square, items(), jobs=2, batch_size=4, in_flight=3), 1):
+        most_ahead = max(most_ahead, read - done)
+    assert most_ahead <= 3 * 4 + 4  # the batches in flight and the one being gathered
+
+
+def test_parent_works_runs_one_worker_fewer_and_takes_batches_itself() -> None:
+    parent = os.getpid()
+    pids = [pid for _, pid in runner.map_ordered(_slow_square, range(200), jobs=2, batch_size=4,
+                                                 parent_works=True)]
+    workers = set(pids) - {parent}
+    assert len(workers) == 1
+    assert parent in pids  # the worker had enough queued, so the parent scanned some batches
+
+
+def test_parent_works_runs_the_initializer_here_too() -> None:
+    got = list(runner.map_ordered(_state_value, range(40), jobs=2, batch_size=2, parent_works=True,
+                                  initializer=("value", lambda: 7)))
+    assert got == [7] * 40
+    assert runner.state("value") == 7
+
+
+def _state_value(_: int) -> int:
+    time.sleep(0.002)
+    return int(runner.state("value"))
+
+
+def test_release_memory_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "_MALLOC_TRIM", None)
+    assert runner.release_memory() is False
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert runner._find_malloc_trim() is None
+
+
+@pytest.mark.skipif(runner._MALLOC_TRIM is None, reason="glibc's malloc_trim is only on Linux with glibc")
+def test_release_memory_returns_freed_heap_to_the_system() -> None:
+    blocks = [bytearray(4000) for _ in range(20_000)]  # ~80 MB of heap in blocks under the mmap threshold
+    keep = blocks[-1]
+    del blocks
+    assert runner.release_memory() is True  # the freed blocks below the last one were handed back
+    assert len(keep) == 4000
