@@ -137,13 +137,12 @@ class VocabTable:
         length = ends - starts
         ok = length == length_in_units[word]
         live = np.flatnonzero(ok)
-        at, lane = starts[live], first_lane[word[live]]
+        at, lane, left = starts[live], first_lane[word[live]], length[live]
         while len(live):
-            left = length[live] - (at - starts[live])
             same = (packed[at] & _LOW_BYTES[np.minimum(left, per) * width]) == lanes[lane]
             ok[live[~same]] = False
-            more = same & (left > per)
-            live, at, lane = live[more], at[more] + per, lane[more] + 1
+            more = np.flatnonzero(same & (left > per))
+            live, at, lane, left = live[more], at[more] + per, lane[more] + 1, left[more] - per
         return ok
 
     def _spelling(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
