@@ -194,7 +194,7 @@ def prose_tokens(text: str) -> TokenStream:
     """Case-folded, NFKC-normalised words of ``text``; punctuation and whitespace dropped.
 
     ASCII text: lower-casing is the whole normal form of an ASCII word, so the lower-cased word
-    runs (:func:`~creditline.core.charclass.ascii_words`, shared with license matching) are
+    runs (:func:`~creditline.core.charclass.ascii_words`) are
     hashed as they are, once per distinct word."""
     if text.isascii():
         words = ascii_words(text)
