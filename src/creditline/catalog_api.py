@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 
 from creditline import runner
-from creditline.core.works import PreparedWork, prepare_work
+from creditline.core.works import PreparedWork, prepare_works
 from creditline.errors import UsageError
 from creditline.ingest import FileRef, Limits, count_candidates, iter_work, read_ref
 from creditline.ingest.meta import load_meta
@@ -36,23 +36,47 @@ def _root_key(root: str) -> str:
     return root if root == "-" else os.path.abspath(root)
 
 
-def _prepare(item: FileRef | Document | Skipped) -> list[PreparedWork | Skipped | tuple[str, str]]:
-    """Read and prepare one work item in a worker; unchanged files come back as (root, path)."""
+Prepared = PreparedWork | Skipped | tuple[str, str]
+GROUP = 16  # work items a worker prepares together (their license scan runs as one batch)
+
+
+def _prepare(group: list[FileRef | Document | Skipped]) -> list[list[Prepared]]:
+    """Read and prepare a group of work items in a worker, a list of results per item (an
+    archive is one item of several documents); unchanged files come back as (root, path). The
+    group's new documents are scanned for licenses together."""
     known: dict[tuple[str, str], str] = runner.state("known")
     meta: dict[str, dict[str, str]] = runner.state("meta")
-    items = read_ref(item, runner.state("limits")) if isinstance(item, FileRef) else [item]
-    out: list[PreparedWork | Skipped | tuple[str, str]] = []
-    for x in items:
-        if isinstance(x, Skipped):
-            out.append(x)
-            continue
-        root = _root_key(x.root)
-        if known.get((root, x.path)) == x.sha1:
-            out.append((root, x.path))
-            continue
-        declared = {**x.declared, **meta.get(x.path, {})}
-        out.append(prepare_work(dataclasses.replace(x, root=root, declared=declared), runner.state("index")))
+    out: list[list[Prepared]] = []
+    todo: list[tuple[int, int, Document]] = []  # (item, slot in its results, document)
+    for item in group:
+        results: list[Prepared] = []
+        for x in read_ref(item, runner.state("limits")) if isinstance(item, FileRef) else [item]:
+            if isinstance(x, Skipped):
+                results.append(x)
+                continue
+            root = _root_key(x.root)
+            if known.get((root, x.path)) == x.sha1:
+                results.append((root, x.path))
+                continue
+            declared = {**x.declared, **meta.get(x.path, {})}
+            todo.append((len(out), len(results), dataclasses.replace(x, root=root, declared=declared)))
+            results.append((root, x.path))  # replaced below
+        out.append(results)
+    prepared = prepare_works([doc for _, _, doc in todo], runner.state("index"))
+    for (item, slot, _), work in zip(todo, prepared, strict=True):
+        out[item][slot] = work
     return out
+
+
+def _groups(items: Iterator[FileRef | Document | Skipped]) -> Iterator[list[FileRef | Document | Skipped]]:
+    group: list[FileRef | Document | Skipped] = []
+    for item in items:
+        group.append(item)
+        if len(group) == GROUP:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def _state(known: dict[tuple[str, str], str], meta: dict[str, dict[str, str]], limits: Limits) -> Callable[[], object]:
@@ -66,11 +90,15 @@ def _prepared(paths: Sequence[str], known: dict[tuple[str, str], str], meta: dic
     limits = Limits()
     total = count_candidates(paths) if progress else None
     work = iter_work(paths, limits=limits)
-    results = runner.map_ordered(_prepare, work, jobs=jobs, initializer=("index", _state(known, meta, limits)))
-    for n, batch in enumerate(results, 1):
-        yield from batch
-        if progress:
-            progress(n, total, "")
+    results = runner.map_ordered(_prepare, _groups(work), jobs=jobs, batch_size=1,
+                                 initializer=("index", _state(known, meta, limits)))
+    n = 0
+    for group in results:
+        for item in group:
+            yield from item
+            n += 1
+            if progress:
+                progress(n, total, "")
 
 
 def index(

@@ -116,3 +116,32 @@ def test_cli_index_and_catalog(corpus: Path, tmp_path: Path) -> None:
     missing = runner.invoke(cli, ["catalog", "info", "--catalog", str(tmp_path / "none")])
     assert missing.exit_code == 3 and missing.stderr.startswith("Error: ")
     assert np.isfinite(json.loads(runner.invoke(cli, ["catalog", "info", "--catalog", cat]).output)["bytes"])
+
+
+def test_works_prepared_together_equal_works_prepared_alone() -> None:
+    """Index workers scan a group of documents for licenses at once; each work must come out as
+    if it were prepared alone."""
+    from creditline.core.works import prepare_work, prepare_works
+    from creditline.kb.cache import get_index
+    from creditline.model import Document
+
+    texts = {
+        "a.py": "# SPDX-License-Identifier: MIT\n# Copyright 2020 Ada Lovelace\ndef f(x):\n    return x + 1\n",
+        "b.txt": "Licensed under the Apache License, Version 2.0 (the \"License\"); you may not use this file "
+                 "except in compliance with the License.\nCopyright (c) 2019 Example Corp.\n",
+        "c.md": "Just some notes about databases and nothing else.\n",
+        "d.js": "/* Copyright (c) 2021 Grace Hopper. Released under the GNU General Public License v3 or later. */\n"
+                "function g(y) { return y * 2; }\n",
+        "e.txt": "",
+    }
+    docs = [Document(path=p, text=t, size=len(t.encode())) for p, t in texts.items()]
+    index = get_index()
+    together = prepare_works(docs, index)
+    for doc, got in zip(docs, together, strict=True):
+        alone = prepare_work(doc, index)
+        assert got.work == alone.work and got.scan == alone.scan
+        assert got.fingerprints.keys() == alone.fingerprints.keys()
+        for channel, postings in alone.fingerprints.items():
+            assert all(np.array_equal(a, b) for a, b in zip(got.fingerprints[channel], postings, strict=True))
+    licenses = {w.work.path: w.work.license for w in together}
+    assert licenses["a.py"] == "MIT" and licenses["b.txt"] == "Apache-2.0" and licenses["c.md"] is None
