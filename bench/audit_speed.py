@@ -47,8 +47,9 @@ What is measured, for each size
     once per process), peak of the largest process, peak of the parent and of each worker, the
     RSS sum every 5 s (``rss_timeline``: seconds, sum MB, parent MB), and every 1 s the PSS sum
     (shared pages split among their sharers). Per process also its CPU seconds (from
-    /proc/<pid>/stat at its last sample), which shows whether the parent, which reads the rows and
-    decides duplicates in input order, or the workers, which scan the text, bound the rate.
+    /proc/<pid>/stat at its last sample), which shows whether the parent, which reads the rows,
+    decides duplicates in input order and scans batches whenever the workers have enough queued
+    (``--jobs 2`` is the parent and one worker), or the workers, which scan the text, bound the rate.
     Derived: rows/s and MB/s (text MB, 10^6 bytes, over the wall time, start-up included). The
     audit's JSON is read back to show the work was done: rows, rows with errors, bytes read,
     top licenses (detected or declared), declared licenses, exact and near duplicates. Also the

@@ -122,11 +122,13 @@ def map_ordered(
     init_args = initializer or ("", lambda: None)
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=init_args) as pool:
         pool.submit(_started)  # forks every worker now, while this process holds no items yet
-        if parent_works and initializer:
-            _init(*initializer)
+        initialized = not (parent_works and initializer)
         pending: deque[Future[list[R]] | list[R]] = deque()
         for batch in _batches(items, batch_size):
             if parent_works and _queued(pending) >= 3 * workers:
+                if not initialized and initializer:
+                    _init(*initializer)  # first batch here: a short input never needs it
+                    initialized = True
                 pending.append(_run_batch(fn, batch))
             else:
                 pending.append(pool.submit(_run_batch, fn, batch))

@@ -68,6 +68,13 @@ def test_parent_works_runs_the_initializer_here_too() -> None:
     assert runner.state("value") == 7
 
 
+def test_parent_works_skips_the_initializer_when_it_never_takes_a_batch() -> None:
+    got = list(runner.map_ordered(_slow_square, range(4), jobs=2, batch_size=2, parent_works=True,
+                                  initializer=("unused here", lambda: 1)))
+    assert [r for r, _ in got] == [0, 1, 4, 9]
+    assert "unused here" not in runner._STATE  # two batches: the worker took both
+
+
 def _state_value(_: int) -> int:
     time.sleep(0.002)
     return int(runner.state("value"))
