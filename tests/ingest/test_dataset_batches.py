@@ -83,6 +83,16 @@ class TestIterRows:
         assert all(isinstance(i, Row) and i.ref is None for i in without)
         assert [i.document for i in with_refs] == [i.document for i in without]  # type: ignore[union-attr]
 
+    def test_rows_without_refs_are_refused_by_the_writer(self, tmp_path: Path) -> None:
+        """A row read with refs=False cannot be written; the writer says so instead of dropping it."""
+        from creditline.ingest.dataset_writer import DatasetWriter
+
+        src = _parquet(tmp_path / "t.parquet", 3)
+        row = next(iter_rows(src, refs=False))
+        with pytest.raises(ValueError, match="refs=False"), DatasetWriter(tmp_path / "out.parquet", src) as writer:
+            writer.add(row, keep=False)
+        assert not (tmp_path / "out.parquet").exists()
+
     def test_bounds_must_be_positive(self, tmp_path: Path) -> None:
         src = _parquet(tmp_path / "t.parquet", 2)
         with pytest.raises(ValueError):

@@ -35,7 +35,8 @@ def dataset_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--registry", type=click.Path(exists=True, dir_okay=False), default=None,
                      help="An opt-out registry file (domains, repositories, authors)."),
         click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
-                     help="Worker processes."),
+                     help="Processes that scan rows, this one included (it also reads the dataset and "
+                          "finds duplicates)."),
         click.option("--progress/--no-progress", default=None, help="Progress display (default: on a terminal)."),
     ]
     for option in reversed(options):

@@ -82,6 +82,8 @@ class DatasetWriter(AtomicOutput):
         if self._sink is None:
             raise ValueError("DatasetWriter is not open (use it in a with statement)")
         if item.ref is None:
+            if isinstance(item, Row):
+                raise ValueError(f"row {item.row} was read without its batch (refs=False): it cannot be written")
             if keep:
                 raise ValueError(f"{item.skipped.path}: rows that could not be read cannot be written")
             return
