@@ -82,6 +82,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from creditline import __version__ as CREDITLINE_VERSION  # noqa: E402
 from creditline import catalog_api, trace_api  # noqa: E402
+from creditline.store import FingerprintParams  # noqa: E402
 
 WORK = ROOT / "bench" / ".work"
 STAGE = WORK / "trace-corpus"
@@ -222,7 +223,7 @@ def stage(catalog: list[dict]) -> str:
 
 
 def build_catalog(catalog: list[dict], rebuild: bool, jobs: int) -> dict:
-    digest = stage(catalog)
+    digest = f"{stage(catalog)} {sorted(FingerprintParams.current().to_dict().items())}"  # new params: rebuild
     marker = CATALOG / "bench-corpus.sha1"
     if not rebuild and marker.exists() and marker.read_text().strip() == digest:
         return {"reused": True, "seconds": json.loads((CATALOG / "bench-build.json").read_text())["seconds"]}

@@ -103,6 +103,7 @@ sys.path.insert(0, str(BENCH))
 import scan_speed  # noqa: E402  (measure, machine_info, wait_idle: stdlib only, one way to time a child)
 
 from creditline import __version__ as CREDITLINE_VERSION  # noqa: E402
+from creditline.store import FingerprintParams  # noqa: E402
 
 # bench/trace_accuracy.py's text helpers (filler_paragraph, take_span, Aliases) are imported where
 # they are used: importing that module loads creditline's trace API, which the child processes
@@ -296,7 +297,7 @@ def dir_bytes(path: Path) -> dict:
 
 def run_index(manifest: dict, jobs: int, rebuild: bool) -> dict:
     marker, record = CATALOG / "bench-corpus.sha1", CATALOG / "bench-index.json"
-    key = f"{manifest['digest']} jobs={jobs}"
+    key = f"{manifest['digest']} jobs={jobs} {sorted(FingerprintParams.current().to_dict().items())}"
     if not rebuild and marker.exists() and record.exists() and marker.read_text().strip() == key:
         info = json.loads(record.read_text())
         info["reused"] = True

@@ -28,8 +28,11 @@ def catalog_path(path: str | None) -> str:
     return path or os.environ.get("CREDITLINE_CATALOG") or DEFAULT_CATALOG
 
 
-def open_for_reading(path: str | None) -> Catalog:
-    return open_catalog(catalog_path(path), create=False)
+def open_for_reading(path: str | None, *, lookup: bool = False) -> Catalog:
+    """Open an existing catalog. ``lookup``: fingerprints will be looked up in it, so it must
+    hold fingerprints made as this version makes them (CatalogVersionError otherwise, with a
+    hint to re-index); inspecting works and stats needs no such match."""
+    return open_catalog(catalog_path(path), FingerprintParams.current() if lookup else None, create=False)
 
 
 def _root_key(root: str) -> str:

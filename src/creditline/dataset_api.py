@@ -333,7 +333,7 @@ def _pass(dataset: str, *, columns: Columns | None, policy: Policy | None, catal
     if optouts is not None and optouts.enabled:
         checker = OptOutChecker(offline=optouts.offline or not optouts.network, registry=optouts.registry,
                                 cache_dir=optouts.cache_dir, timeout=optouts.timeout, page=False)
-    state = _State(policy=policy, optouts=checker, catalog=open_for_reading(catalog) if catalog else None)
+    state = _State(policy=policy, optouts=checker, catalog=open_for_reading(catalog, lookup=True) if catalog else None)
     items = iter_rows(dataset, spec, full_rows=full_rows, refs=full_rows, limits=limits)  # only a writer needs refs
 
     def generate() -> Iterator[_Item]:

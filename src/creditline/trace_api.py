@@ -316,7 +316,7 @@ def trace(inputs: Sequence[str], *, catalog: str | None = None, min_tokens: int 
     With ``policy``, every match carries the policy's ``decision`` and each input lists its
     ``violations`` (``report.violated`` tells whether there are any). ``keep_text`` keeps each
     input's text on its result (for reports that show it, such as HTML)."""
-    cat = open_for_reading(catalog)
+    cat = open_for_reading(catalog, lookup=True)
     obligations = ObligationCache()
     results: list[TraceResult] = []
     skipped: list[Skipped] = []

@@ -179,3 +179,23 @@ def test_sources_are_not_dropped_for_long_string_tokens() -> None:
     plain, with_doc = code_tokens(code, "python"), code_tokens(doc + code, "python")
     assert _chars_of_tokens(with_doc, 20) <= _chars_of_tokens(plain, 20) + 5
     assert _chars_of_tokens(plain, 20) >= 20
+
+
+def test_catalog_of_other_fingerprints_is_refused_for_tracing_not_for_inspection(catalog: str, tmp_path: Path) -> None:
+    """A catalog built by a creditline that fingerprinted differently (another fingerprint
+    version) would silently miss renamed copies: tracing refuses it with a hint to re-index,
+    while listing its works still works."""
+    import sqlite3
+
+    from creditline.errors import CatalogVersionError
+
+    with sqlite3.connect(Path(catalog) / "catalog.sqlite") as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'fingerprint_version'")
+    output = tmp_path / "answer.txt"
+    output.write_text(LYRICS)
+    with pytest.raises(CatalogVersionError) as info:
+        trace_api.trace([str(output)], catalog=catalog)
+    assert "index" in info.value.hint
+    assert {w.path for w in catalog_api.catalog_works(catalog)} >= {"song.txt", "intervals.py"}
+    result = CliRunner().invoke(cli, ["trace", "--catalog", catalog, str(output)])
+    assert result.exit_code != 0 and "fingerprint" in result.output + (result.stderr or "")

@@ -151,7 +151,8 @@ def check_params(stored: FingerprintParams, wanted: FingerprintParams | None, wh
     if wanted is not None and wanted != stored:
         raise CatalogVersionError(
             f"catalog {where} holds fingerprints made with {stored.to_dict()}, not {wanted.to_dict()}",
-            hint="fingerprint with the catalog's params, or build a new catalog for the new params")
+            hint="index the works again into a new catalog directory (`creditline index PATH --catalog NEW`); "
+                 "this creditline fingerprints with the new params")
 
 
 def open_catalog(path: str | None, params: FingerprintParams | None = None, *, create: bool = True) -> Catalog:
