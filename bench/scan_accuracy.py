@@ -477,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.results_dir / "scan_accuracy_misses.jsonl", "w", encoding="utf-8") as fh:
         for m in own_misses + peer_misses:
             fh.write(json.dumps(m, ensure_ascii=False) + "\n")
-    print(f"\nwrote {(args.results_dir / 'scan_accuracy.json').relative_to(REPO)} and "
+    out = (args.results_dir / "scan_accuracy.json").resolve()
+    print(f"\nwrote {out.relative_to(REPO) if out.is_relative_to(REPO) else out} and "
           f"scan_accuracy_misses.jsonl ({len(own_misses)} own + {len(peer_misses)} peer misses)")
     return 0
 
