@@ -7,9 +7,12 @@ Workers get the function's shared state once, through ``initializer``.
 
 Memory: the workers are started before the first item is read, so a forked worker shares only
 the parent's start-up state, not the data the parent reads. After each batch a worker hands the
-memory its allocator keeps but no longer uses back to the system (:func:`release_memory`):
-glibc's malloc keeps freed blocks of large temporary arrays mapped, and a worker scanning
-batch after batch would otherwise grow by the largest batch's temporaries, several times over.
+memory its allocator keeps but no longer uses back to the system once more than
+``TRIM_MIN_FREE`` of it is free (:func:`release_memory`): glibc's malloc keeps freed blocks of
+large temporary arrays mapped, and a worker scanning batch after batch would otherwise grow by
+the largest batch's temporaries, several times over. Below that it keeps them: the next batch
+reuses them, where memory handed back would have to be faulted in again page by page (trimming
+after every batch cost a tenth of an audit's CPU time in the kernel).
 """
 
 from __future__ import annotations
@@ -58,21 +61,55 @@ def _find_malloc_trim() -> Callable[[int], int] | None:
     return trim  # type: ignore[no-any-return]
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _find_mallinfo2() -> Callable[[], _MallInfo2] | None:
+    """glibc's ``mallinfo2`` (glibc 2.33 and later), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        info = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    info.argtypes = []
+    info.restype = _MallInfo2
+    return info  # type: ignore[no-any-return]
+
+
 _MALLOC_TRIM = _find_malloc_trim()
+_MALLINFO2 = _find_mallinfo2()
+TRIM_MIN_FREE = 64 << 20  # after a batch, freed heap beyond this goes back to the system
 
 
-def release_memory() -> bool:
+def free_heap() -> int | None:
+    """Bytes of heap this process's allocator holds free (glibc's ``mallinfo2``), or None
+    where the C library cannot tell."""
+    return int(_MALLINFO2().fordblks) if _MALLINFO2 is not None else None
+
+
+def release_memory(min_free: int = 0) -> bool:
     """Return the heap memory this process has freed to the operating system (glibc's
-    ``malloc_trim(0)``); True when some was returned, False when there was none or the
-    C library cannot do it. Costs about a millisecond per hundred megabytes of heap."""
-    return bool(_MALLOC_TRIM(0)) if _MALLOC_TRIM is not None else False
+    ``malloc_trim(0)``) when more than ``min_free`` bytes of it are free (always where that
+    cannot be told); True when some was returned, False when there was none, too little to
+    bother or the C library cannot do it. Costs about a millisecond per hundred megabytes of
+    heap, plus a page fault per page when the memory is used again."""
+    if _MALLOC_TRIM is None:
+        return False
+    if min_free > 0:
+        free = free_heap()
+        if free is not None and free <= min_free:
+            return False
+    return bool(_MALLOC_TRIM(0))
 
 
 def _run_batch(fn: Callable[[T], R], batch: list[T]) -> list[R]:
     try:
         return [fn(x) for x in batch]
     finally:
-        release_memory()
+        release_memory(TRIM_MIN_FREE)
 
 
 def _started() -> None:

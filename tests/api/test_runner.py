@@ -85,6 +85,7 @@ def test_release_memory_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch
     assert runner.release_memory() is False
     monkeypatch.setattr(sys, "platform", "darwin")
     assert runner._find_malloc_trim() is None
+    assert runner._find_mallinfo2() is None
 
 
 @pytest.mark.skipif(runner._MALLOC_TRIM is None, reason="glibc's malloc_trim is only on Linux with glibc")
@@ -94,3 +95,25 @@ def test_release_memory_returns_freed_heap_to_the_system() -> None:
     del blocks
     assert runner.release_memory() is True  # the freed blocks below the last one were handed back
     assert len(keep) == 4000
+
+
+@pytest.mark.skipif(runner._MALLINFO2 is None, reason="glibc's mallinfo2 is only in glibc 2.33 and later")
+def test_release_memory_keeps_a_little_free_heap_for_the_next_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(runner, "_MALLOC_TRIM", lambda pad: calls.append(pad) or 1)
+    blocks = [bytearray(4000) for _ in range(20_000)]  # ~80 MB of heap in blocks under the mmap threshold
+    keep = blocks[-1]
+    del blocks
+    free = runner.free_heap()
+    assert free is not None and free > 60_000_000
+    assert runner.release_memory(min_free=free + 1) is False and calls == []  # not enough free to bother
+    assert runner.release_memory(min_free=free // 2) is True and calls == [0]
+    assert len(keep) == 4000
+
+
+def test_release_memory_trims_when_the_free_heap_cannot_be_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(runner, "_MALLOC_TRIM", lambda pad: calls.append(pad) or 1)
+    monkeypatch.setattr(runner, "_MALLINFO2", None)
+    assert runner.free_heap() is None
+    assert runner.release_memory(min_free=1 << 40) is True and calls == [0]
