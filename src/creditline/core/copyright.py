@@ -33,13 +33,14 @@ import dataclasses
 import functools
 import html
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from creditline.model import CopyrightNotice
 
 __all__ = ["detect_copyrights"]
 
 _NEEDLES = ("copyright", "(c)", "©", "copr.", "author", "written", "&copy;", "&#169;")
+_ASCII_NEEDLES = tuple(n.encode("ascii") for n in _NEEDLES if n.isascii())
 _CANDIDATE = re.compile(r"copyright|\(c\)|©|copr\.|author|written\s+by|&copy;|&#169;", re.I)
 
 _MARKER = re.compile(
@@ -167,10 +168,10 @@ def detect_copyrights(
     >>> [n.holders for n in detect_copyrights("# Copyright (c) 2020 ACME Corp.")]
     [('ACME Corp.',)]
     """
-    candidates = _candidates(text)
+    candidates, starts = _candidates(text)
     if not candidates:
         return ()
-    notices = _scan(text.split("\n"), candidates)
+    notices = _scan(_Lines(text, starts), candidates)
     return _drop_ignorable(notices, ignorable_holders, ignorable_copyrights)
 
 
@@ -207,9 +208,11 @@ def _blank_emails_and_urls(text: str) -> str:
 # --- finding candidate lines -------------------------------------------------------------
 
 
-def _candidates(text: str) -> dict[int, list[int]]:
-    """0-based line index -> columns of the keywords on that line, lines in order."""
+def _candidates(text: str) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """0-based line index -> columns of the keywords on that line, lines in order; and the
+    offset in ``text`` where each of those lines starts."""
     found: dict[int, list[int]] = {}
+    starts: dict[int, int] = {}
     line, pos, line_start = 0, 0, 0
     for offset in sorted(_keyword_offsets(text)):
         newlines = text.count("\n", pos, offset)
@@ -218,11 +221,59 @@ def _candidates(text: str) -> dict[int, list[int]]:
             line_start = text.rfind("\n", pos, offset) + 1
         pos = offset
         found.setdefault(line, []).append(offset - line_start)
-    return found
+        starts[line] = line_start
+    return found, starts
+
+
+class _Lines(Sequence[str]):
+    """The ``"\n"``-separated lines of a text, cut out only when asked for: the scan reads the
+    keyword lines and a few after each, and splitting a whole long text cost more than all the
+    rest of the scan. Line ``i`` is found from the nearest line before it whose start is known
+    (the keyword lines' starts are, and every line cut out adds its own)."""
+
+    def __init__(self, text: str, starts: dict[int, int]) -> None:
+        self._text = text
+        self._starts = dict(starts)
+        self._starts.setdefault(0, 0)
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self._text.count("\n") + 1
+        return self._count
+
+    def _start(self, index: int) -> int:
+        known = index
+        while known not in self._starts:
+            known -= 1
+        start = self._starts[known]
+        for line in range(known + 1, index + 1):
+            newline = self._text.find("\n", start)
+            if newline < 0:
+                raise IndexError(index)
+            start = self._starts[line] = newline + 1
+        return start
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        start = self._start(index)
+        end = self._text.find("\n", start)
+        return self._text[start:] if end < 0 else self._text[start:end]
 
 
 def _keyword_offsets(text: str) -> Iterator[int]:
-    """Offsets of keywords, by substring search (much faster than a case-insensitive regex)."""
+    """Offsets of keywords, by substring search (much faster than a case-insensitive regex).
+    An ASCII text is searched as lower-cased bytes (lower-casing bytes costs a third of
+    lower-casing a string), where the non-ASCII needles cannot be."""
+    if text.isascii():
+        data = text.encode("ascii").lower()
+        for needle in _ASCII_NEEDLES:
+            index = data.find(needle)
+            while index != -1:
+                yield index
+                index = data.find(needle, index + len(needle))
+        return
     low = text.lower()
     if len(low) != len(text):  # a character whose lower case is longer: offsets would shift
         yield from (m.start() for m in _CANDIDATE.finditer(text))
@@ -234,7 +285,7 @@ def _keyword_offsets(text: str) -> Iterator[int]:
             index = low.find(needle, index + len(needle))
 
 
-def _scan(lines: list[str], candidates: dict[int, list[int]]) -> list[CopyrightNotice]:
+def _scan(lines: Sequence[str], candidates: dict[int, list[int]]) -> list[CopyrightNotice]:
     """Build notices at the candidate lines; a notice's continuation lines are not rescanned."""
     notices: list[CopyrightNotice] = []
     next_free = 0
@@ -248,7 +299,7 @@ def _scan(lines: list[str], candidates: dict[int, list[int]]) -> list[CopyrightN
     return notices
 
 
-def _line(lines: list[str], index: int) -> str:
+def _line(lines: Sequence[str], index: int) -> str:
     """Line ``index`` cut to ``_MAX_LINE_CHARS``, whitespace runs as one space, no trailing
     whitespace (runs of spaces would make some patterns quadratic)."""
     return _WS.sub(" ", lines[index][:_MAX_LINE_CHARS]).rstrip()
@@ -262,7 +313,7 @@ def _strip_comment(line: str) -> str:
 # --- copyright statements ----------------------------------------------------------------
 
 
-def _copyright_at(lines: list[str], index: int, columns: list[int]) -> CopyrightNotice | None:
+def _copyright_at(lines: Sequence[str], index: int, columns: list[int]) -> CopyrightNotice | None:
     """The copyright notice starting on line ``index`` (keywords at ``columns``), or None."""
     line = lines[index].rstrip("\r")
     start = _statement_start(line, columns)
@@ -349,7 +400,7 @@ def _bare_word(word: str) -> str:
     return word.split("(")[0].strip(".,;:'\"“”‘’").lower()
 
 
-def _continued_parts(lines: list[str], index: int, first: str) -> tuple[list[str], int]:
+def _continued_parts(lines: Sequence[str], index: int, first: str) -> tuple[list[str], int]:
     """The statement's text on line ``index`` and on the lines that continue it."""
     parts = [first]
     last = index
@@ -378,7 +429,7 @@ def _continues(statement: str, following: str) -> bool:
     return bool(_CONTINUE.search(statement)) or not _holders(_clean_statement(statement))
 
 
-def _debian_parts(lines: list[str], index: int) -> tuple[list[str], int]:
+def _debian_parts(lines: Sequence[str], index: int) -> tuple[list[str], int]:
     """A Debian ``Copyright:`` field: the first line and its indented continuation lines."""
     parts = [_line(lines, index)]
     last = index
@@ -470,7 +521,7 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 # --- authors -----------------------------------------------------------------------------
 
 
-def _authors_at(lines: list[str], index: int) -> CopyrightNotice | None:
+def _authors_at(lines: Sequence[str], index: int) -> CopyrightNotice | None:
     """An ``Author:``/``Authors:``/``Written by``/``@author`` notice on line ``index``."""
     match = _AUTHOR.match(_strip_comment(_line(lines, index)))
     if not match or _TAIL.match(match.group("rest")):
@@ -490,7 +541,7 @@ def _authors_at(lines: list[str], index: int) -> CopyrightNotice | None:
     )
 
 
-def _author_list(lines: list[str], index: int) -> tuple[list[str], int]:
+def _author_list(lines: Sequence[str], index: int) -> tuple[list[str], int]:
     """The names listed one per line under an ``Authors:`` line, up to a blank line."""
     parts: list[str] = []
     last = index
