@@ -526,3 +526,20 @@ class TestPrechecks:
     @given(TEXT)
     def test_emails_and_urls(self, text: str) -> None:
         assert cr._blank_emails_and_urls(text) == cr._EMAIL_OR_URL.sub(" ", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r©C(c) ", max_size=60), st.lists(st.integers(0, 30), max_size=8))
+def test_lines_cut_out_on_demand_are_the_split_lines(text: str, order: list[int]) -> None:
+    """The scan's lazy lines read as ``text.split("\\n")`` whatever order lines are asked in."""
+    whole = text.split("\n")
+    _, starts = cr._candidates(text)
+    lines = cr._Lines(text, starts)
+    assert len(lines) == len(whole)
+    for i in order:
+        if i < len(whole):
+            assert lines[i] == whole[i]
+        else:
+            with pytest.raises(IndexError):
+                lines[i]
+    assert list(lines) == whole
