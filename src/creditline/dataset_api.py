@@ -167,20 +167,30 @@ class _State:
     cluster_kind: dict[int, str] = field(default_factory=dict)
 
 
-def _duplicate(state: _State, row: int, sha1: str, signature: np.ndarray) -> tuple[int | None, str | None]:
-    digest = bytes.fromhex(sha1)[:16] if sha1 else b""
-    first = state.seen.get(digest) if digest else None
-    kind = "exact" if first is not None else None
-    if first is None:
-        if digest:
-            state.seen[digest] = row
-        first = state.near.add(row, signature)
-        kind = "near" if first is not None else None
-    if first is not None:
-        state.clusters.setdefault(first, [first]).append(row)
-        if kind == "near" or first not in state.cluster_kind:
-            state.cluster_kind[first] = kind or "exact"
-    return first, kind
+def _duplicates(state: _State, rows: list[Row], facts: list[_Facts]) -> list[tuple[int | None, str | None]]:
+    """For each row of a batch, in order: the earlier row it repeats and how (``exact``: the
+    same text; ``near``: MinHash LSH, looked up for the whole batch at once), or ``(None, None)``."""
+    first: list[int | None] = []
+    for row in rows:
+        sha1 = row.document.sha1
+        digest = bytes.fromhex(sha1)[:16] if sha1 else b""
+        seen = state.seen.get(digest) if digest else None
+        if seen is None and digest:
+            state.seen[digest] = row.row
+        first.append(seen)
+    fresh = [i for i, f in enumerate(first) if f is None]
+    near = state.near.add_many([rows[i].row for i in fresh], np.stack([facts[i].signature for i in fresh])) \
+        if fresh else []
+    out: list[tuple[int | None, str | None]] = [(f, "exact" if f is not None else None) for f in first]
+    for i, f in zip(fresh, near):
+        if f is not None:
+            out[i] = (f, "near")
+    for row, (f, kind) in zip(rows, out):
+        if f is not None:
+            state.clusters.setdefault(f, [f]).append(row.row)
+            if kind == "near" or f not in state.cluster_kind:
+                state.cluster_kind[f] = kind or "exact"
+    return out
 
 
 def _decide(state: _State, result: RowResult, expressions: list[str | None]) -> tuple[Decision, tuple[str, ...]]:
@@ -208,7 +218,8 @@ def _decide(state: _State, result: RowResult, expressions: list[str | None]) -> 
         dict.fromkeys(kinds))
 
 
-def _row_result(state: _State, item: Row, facts: _Facts) -> tuple[RowResult, tuple[str, ...]]:
+def _row_result(state: _State, item: Row, facts: _Facts,
+                duplicate: tuple[int | None, str | None]) -> tuple[RowResult, tuple[str, ...]]:
     doc = item.document
     declared_raw = doc.declared.get("license")
     declared = facts.declared
@@ -219,7 +230,7 @@ def _row_result(state: _State, item: Row, facts: _Facts) -> tuple[RowResult, tup
     if declared and facts.detected and agrees is False:
         expressions.append(facts.detected)
     obligations = tuple(o for e in expressions if e for o in state.obligations(e))
-    duplicate_of, duplicate_kind = _duplicate(state, item.row, doc.sha1, facts.signature)
+    duplicate_of, duplicate_kind = duplicate
     result = RowResult(
         row=item.row, id=doc.declared.get("id") or doc.path, path=doc.path,
         declared_license=declared or (declared_raw if declared_raw else None), declared_raw=declared_raw,
@@ -357,18 +368,25 @@ def _pass(dataset: str, *, columns: Columns | None, policy: Policy | None, catal
         try:
             per_batch = runner.map_ordered(_rows_facts, batches(), jobs=jobs, batch_size=1,
                                            initializer=("index", get_index), parent_works=True)
-            for fact in (fact for facts in per_batch for fact in facts):
-                while isinstance(pending[0], RowError):
-                    error = pending.popleft()
-                    assert isinstance(error, RowError)
-                    yield error, _error_result(error), ("unreadable",)
-                row = pending.popleft()
-                assert isinstance(row, Row)
-                result, kinds = _row_result(state, row, fact)
-                done += 1
-                if progress is not None and done % 256 == 0:
-                    progress(done, None, dataset)
-                yield row, result, kinds
+            for facts in per_batch:
+                entries: list[Row | RowError] = []  # the batch's rows and the errors before them
+                rows: list[Row] = []
+                while len(rows) < len(facts):
+                    entry = pending.popleft()
+                    entries.append(entry)
+                    if isinstance(entry, Row):
+                        rows.append(entry)
+                duplicates = iter(_duplicates(state, rows, facts))
+                facts_of = iter(facts)
+                for item in entries:
+                    if isinstance(item, RowError):
+                        yield item, _error_result(item), ("unreadable",)
+                        continue
+                    result, kinds = _row_result(state, item, next(facts_of), next(duplicates))
+                    done += 1
+                    if progress is not None and done % 256 == 0:
+                        progress(done, None, dataset)
+                    yield item, result, kinds
             while pending:
                 error = pending.popleft()
                 assert isinstance(error, RowError)

@@ -55,6 +55,24 @@ def test_answers_match_datasketch_minhash_lsh(seed: int, monkeypatch: pytest.Mon
     assert len(ours) == len(reference.sigs)
 
 
+@pytest.mark.parametrize("seed", [3, 4])
+def test_rows_added_in_batches_get_the_same_answers(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """add_many: a row may repeat one of its own batch, and merges happen between batches."""
+    monkeypatch.setattr(dedup._HashIndex, "_MIN_MERGE", 50)
+    sigs = _signatures(seed, 2000, 60)
+    reference = _DatasketchNearDuplicates()
+    want = [reference.add(i, s) for i, s in enumerate(sigs)]
+    ours, got, batch_of, at = dedup.NearDuplicates(), [], [], 0
+    sizes = np.random.default_rng(seed).integers(1, 200, size=100).tolist()
+    while at < len(sigs):
+        size = sizes.pop()
+        got += ours.add_many(list(range(at, at + size))[: len(sigs) - at], np.array(sigs[at : at + size]))
+        batch_of += [at] * len(sigs[at : at + size])
+        at += size
+    assert got == want
+    assert any(g is not None and g >= batch_of[i] for i, g in enumerate(got))  # some repeat a row of their batch
+
+
 def test_keys_are_returned_not_positions() -> None:
     index = dedup.NearDuplicates()
     sig = _signatures(5, 1, 1)[0]

@@ -161,24 +161,30 @@ class _HashIndex:
     def __len__(self) -> int:
         return len(self._hashes) + self._recent_n
 
-    def find(self, hashes: np.ndarray) -> list[tuple[int, int]]:
-        """``(i, value)`` for every entry under ``hashes[i]``."""
-        found: list[tuple[int, int]] = []
-        if len(self._hashes):
-            lo = np.searchsorted(self._hashes, hashes, "left")
-            hi = np.searchsorted(self._hashes, hashes, "right")
-            for i in np.flatnonzero(hi > lo).tolist():
-                found += ((i, v) for v in self._values[lo[i]:hi[i]].tolist())
-        if self._recent:
-            for i, h in enumerate(hashes.tolist()):
-                found += ((i, v) for v in self._recent.get(h, ()))
-        return found
+    def find_sorted(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries under ``hashes`` in the sorted arrays (not the latest ones):
+        ``(i, lo, hi)``, the values under ``hashes[i]`` being ``values[lo:hi]``, for the
+        hashes that have some; one pair of numpy searches for all of them."""
+        lo = np.searchsorted(self._hashes, hashes, "left")
+        hi = np.searchsorted(self._hashes, hashes, "right")
+        some = np.flatnonzero(hi > lo)
+        return some, lo[some], hi[some]
 
-    def add(self, hashes: np.ndarray, value: int) -> None:
-        """Put ``value`` under each of ``hashes``."""
-        for h in hashes.tolist():
+    def values(self, lo: int, hi: int) -> list[int]:
+        return self._values[lo:hi].tolist()  # type: ignore[no-any-return]
+
+    def find_recent(self, hash_: int) -> list[int]:
+        """The values put under ``hash_`` since the last merge."""
+        return self._recent.get(hash_, [])
+
+    def add(self, hashes: list[int], value: int) -> None:
+        """Put ``value`` under each of ``hashes`` (among the latest entries)."""
+        for h in hashes:
             self._recent.setdefault(h, []).append(value)
         self._recent_n += len(hashes)
+
+    def maybe_merge(self) -> None:
+        """Fold the latest entries into the sorted arrays when they are many."""
         if self._recent_n >= max(self._MIN_MERGE, len(self._hashes) // 4):
             self._merge()
 
@@ -224,21 +230,42 @@ class NearDuplicates:
     def add(self, key: int, sig: np.ndarray) -> int | None:
         """Index row ``key`` unless it nearly repeats an indexed row; return that row's key (the
         earliest whose estimated similarity reaches the threshold) or None when the row is new."""
-        sig = np.asarray(sig)
+        return self.add_many([key], [sig])[0]
+
+    def add_many(self, keys: Sequence[int], sigs: Sequence[np.ndarray] | np.ndarray) -> list[int | None]:
+        """:meth:`add` of each row in turn, the same answers (a row may nearly repeat one added
+        before it in the same call), with the numpy work done once for all of them: band
+        hashes, and the lookups in the sorted part of the index, which the call does not change
+        (rows it adds go to the latest entries, merged at its end)."""
+        sig = np.asarray(sigs).reshape(len(keys), -1)
         sig32 = sig.astype(np.uint32)
-        if sig.shape != (NUM_PERM,) or not np.array_equal(sig32, sig):
+        if sig.shape[1] != NUM_PERM or not np.array_equal(sig32, sig):
             raise ValueError(f"a signature is {NUM_PERM} values below 2**32 (see signature())")
-        bands = self._bands(sig32)
-        hashes = (bands.astype(np.uint64) * self._mix).sum(axis=1)
-        # a hash says where to look; the band's values themselves decide, as in datasketch
-        candidates = {i for band, i in self._index.find(hashes)
-                      if np.array_equal(self._bands(self._signature(i))[band], bands[band])}
-        for _, i in sorted((self._keys[i // self._BLOCK][i % self._BLOCK], i) for i in candidates):
-            if similarity(self._signature(i), sig32) >= self.threshold:
-                return int(self._keys[i // self._BLOCK][i % self._BLOCK])
-        self._store(key, sig32)
-        self._index.add(hashes, self._n - 1)
-        return None
+        n, bands = len(keys), self.bands
+        banded = sig32[:, : bands * self.rows].reshape(n, bands, self.rows)
+        hashes = (banded.astype(np.uint64) * self._mix).sum(axis=2)  # (rows, bands)
+        where, lo, hi = self._index.find_sorted(hashes.ravel())
+        stored: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # per row: (band, lo..hi) runs
+        for at, a, b in zip(where.tolist(), lo.tolist(), hi.tolist()):
+            stored[at // bands].append((at % bands, a, b))
+        out: list[int | None] = []
+        for j, (key, row_hashes) in enumerate(zip(keys, hashes.tolist())):
+            # a hash says where to look; the band's values themselves decide, as in datasketch
+            found = [(band, i) for band, a, b in stored[j] for i in self._index.values(a, b)]
+            found += ((band, i) for band, h in enumerate(row_hashes) for i in self._index.find_recent(h))
+            mine = banded[j]
+            candidates = {i for band, i in found if np.array_equal(self._bands(self._signature(i))[band], mine[band])}
+            first = None
+            for _, i in sorted((self._keys[i // self._BLOCK][i % self._BLOCK], i) for i in candidates):
+                if similarity(self._signature(i), sig32[j]) >= self.threshold:
+                    first = int(self._keys[i // self._BLOCK][i % self._BLOCK])
+                    break
+            if first is None:
+                self._store(int(key), sig32[j])
+                self._index.add(row_hashes, self._n - 1)
+            out.append(first)
+        self._index.maybe_merge()
+        return out
 
     def _store(self, key: int, sig32: np.ndarray) -> None:
         slot = self._n % self._BLOCK
