@@ -222,8 +222,12 @@ def stage(catalog: list[dict]) -> str:
                                   for c in catalog).encode()).hexdigest()
 
 
+# What a catalog keeps besides fingerprints; a catalog built before this changed is rebuilt.
+STORED = "lines+texts"
+
+
 def build_catalog(catalog: list[dict], rebuild: bool, jobs: int) -> dict:
-    digest = f"{stage(catalog)} {sorted(FingerprintParams.current().to_dict().items())}"  # new params: rebuild
+    digest = f"{stage(catalog)} {sorted(FingerprintParams.current().to_dict().items())} {STORED}"  # new params: rebuild
     marker = CATALOG / "bench-corpus.sha1"
     if not rebuild and marker.exists() and marker.read_text().strip() == digest:
         return {"reused": True, "seconds": json.loads((CATALOG / "bench-build.json").read_text())["seconds"]}

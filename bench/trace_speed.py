@@ -105,6 +105,9 @@ import scan_speed  # noqa: E402  (measure, machine_info, wait_idle: stdlib only,
 from creditline import __version__ as CREDITLINE_VERSION  # noqa: E402
 from creditline.store import FingerprintParams  # noqa: E402
 
+# What a catalog keeps besides fingerprints; a catalog built before this changed is rebuilt.
+STORED = "lines+texts"
+
 # bench/trace_accuracy.py's text helpers (filler_paragraph, take_span, Aliases) are imported where
 # they are used: importing that module loads creditline's trace API, which the child processes
 # timed here (above all the peers') must not pay for.
@@ -297,7 +300,7 @@ def dir_bytes(path: Path) -> dict:
 
 def run_index(manifest: dict, jobs: int, rebuild: bool) -> dict:
     marker, record = CATALOG / "bench-corpus.sha1", CATALOG / "bench-index.json"
-    key = f"{manifest['digest']} jobs={jobs} {sorted(FingerprintParams.current().to_dict().items())}"
+    key = f"{manifest['digest']} jobs={jobs} {sorted(FingerprintParams.current().to_dict().items())} {STORED}"
     if not rebuild and marker.exists() and record.exists() and marker.read_text().strip() == key:
         info = json.loads(record.read_text())
         info["reused"] = True

@@ -141,7 +141,7 @@ def _index_into(cat: Catalog, directory: str, paths: Sequence[str], meta: dict[s
             elif isinstance(item, tuple):
                 unchanged += 1
             else:
-                writer.add_work(item.work, item.fingerprints, item.line_starts)
+                writer.add_work(item.work, item.fingerprints, item.line_starts, item.text)
                 (updated if (item.work.root, item.work.path) in known else added).append(item.work.path)
         for path in remove:
             if writer.remove(path):

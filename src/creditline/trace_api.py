@@ -21,7 +21,7 @@ from creditline import api
 from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
 from creditline.core.fingerprint import K, WINDOW, Fingerprints, stream_kgram_hashes, winnowed
-from creditline.core.matching import SpanHit, match_spans, rank_sources
+from creditline.core.matching import SpanHit, extend_span, match_spans, rank_sources
 from creditline.core.normalize import TokenStream, code_tokens, prose_tokens, tokenize
 from creditline.core.policy import Policy, check
 from creditline.core.works import line_starts
@@ -61,6 +61,10 @@ REPEAT_UNIQUE = 8
 # postings are not even gathered, which keeps a lookup's time and memory bounded.
 POSTINGS_PER_DF = 20
 SPAN_GAP = 3 * K  # literal channels; renamed spans keep match_spans' default, 2 * K
+# Spans are extended token by token to the exact ends of the copy (extend_span) with the
+# source's tokens, re-read from the text the catalog keeps; sources longer than this many
+# characters are not re-read (tokenising one costs about a millisecond per 10 KB of code).
+EXTEND_MAX_CHARS = 300_000
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
 
@@ -114,21 +118,22 @@ def _repetitive(span: SpanHit, fp: Fingerprints, grams: np.ndarray) -> bool:
     return float(np.mean(repeated)) > REPEAT_SHARE and int(np.count_nonzero(~repeated)) < REPEAT_UNIQUE
 
 
-def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df: int) -> list[tuple[SpanHit, str]]:
+def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df: int,
+           sources: SourceTokens | None = None) -> list[tuple[SpanHit, str]]:
     """Spans per channel, all in the text's character space. Words (prose tokens) are looked up
     in catalogued prose (``exact``) and in the words of catalogued code (``words``) together, so a
     passage's document frequency counts both; code inputs are also looked up by code tokens
     (``exact``) and abstracted code tokens (``renamed``), so comments and docstrings count as
-    words and code as code."""
+    words and code as code. With ``sources``, spans are extended to the exact ends of the copy
+    (:func:`_extended`) before sources are ranked."""
     found: list[tuple[SpanHit, str]] = []
     cap = POSTINGS_PER_DF * max_df
     touched: set[int] = set()
+    words = tokens
     if tokens.kind == "code":
         found += [(s, "exact") for s in _channel_spans(cat, tokens, "exact", ("exact",), min_tokens, max_df,
                                                        ANCHOR_DF, cap, touched=touched)]
         words = prose_tokens(text)
-    else:
-        words = tokens
     found += [(s, "words") for s in _channel_spans(cat, words, "exact", ("exact", "words"), min_tokens,
                                                    max_df, ANCHOR_DF, cap, touched=touched)]
     if tokens.renamed is not None:
@@ -138,7 +143,46 @@ def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df
                                                          distinct=True)
                   if s.work in literal or s.tokens >= max(min_tokens, RENAMED_ALONE_TOKENS)
                   or (s.work in touched and s.tokens >= max(min_tokens, RENAMED_MIN_TOKENS))]
-    return found
+    return _extended(found, tokens, words, sources) if sources is not None else found
+
+
+class SourceTokens:
+    """The token streams of catalogued works, re-made from the texts the catalog keeps, for
+    :func:`~creditline.core.matching.extend_span`; made once per work per trace run."""
+
+    def __init__(self, cat: Catalog) -> None:
+        self._cat = cat
+        self._made: dict[int, tuple[TokenStream, TokenStream] | None] = {}
+
+    def __call__(self, work_id: int) -> tuple[TokenStream, TokenStream] | None:
+        """(tokens as indexed, words), or None for a work stored without text or too long."""
+        if work_id not in self._made:
+            if len(self._made) > 256:
+                self._made.clear()
+            text = self._cat.text_of(work_id)
+            made = None
+            if text is not None and len(text) <= EXTEND_MAX_CHARS:
+                tokens = tokenize(text, self._cat.work(work_id).path)
+                made = tokens, (prose_tokens(text) if tokens.kind == "code" else tokens)
+            self._made[work_id] = made
+        return self._made[work_id]
+
+
+def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: TokenStream,
+              sources: SourceTokens) -> list[tuple[SpanHit, str]]:
+    """Each span extended to the ends of the run it shares with its source, in its channel's
+    token stream (code tokens, words, or abstracted code tokens)."""
+    out = []
+    for span, channel in found:
+        made = sources(span.work)
+        if made is not None:
+            src_tokens, src_words = made
+            query, source = (words, src_words) if channel == "words" else (tokens, src_tokens)
+            q, s = (query.renamed, source.renamed) if channel == "renamed" else (query.exact, source.exact)
+            if q is not None and s is not None:
+                span = extend_span(span, q, query.starts, query.ends, s, source.starts, source.ends)
+        out.append((span, channel))
+    return out
 
 
 def _merge_overlaps(spans: list[tuple[SpanHit, str]]) -> list[tuple[SpanHit, str]]:
@@ -242,8 +286,9 @@ def _chars_of_tokens(tokens: TokenStream, n: int) -> int:
 
 
 def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np.ndarray, offset: int,
-                    min_tokens: int, max_df: int, obligations: ObligationCache) -> list[Match]:
-    found = _spans(cat, text, tokens, min_tokens, max_df)
+                    min_tokens: int, max_df: int, obligations: ObligationCache,
+                    sources: SourceTokens | None = None) -> list[Match]:
+    found = _spans(cat, text, tokens, min_tokens, max_df, sources)
     if not found:
         return []
     chosen = rank_sources([s for s, _ in found], min_new_tokens=_chars_of_tokens(tokens, min_tokens), space="chars")
@@ -288,18 +333,19 @@ def _apply_policy(result: TraceResult, policy: Policy) -> TraceResult:
 
 def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS, max_df: int = MAX_DF,
                    obligations: ObligationCache | None = None, policy: Policy | None = None,
-                   keep_text: bool = False) -> TraceResult:
+                   keep_text: bool = False, sources: SourceTokens | None = None) -> TraceResult:
     """Trace one text; for prose, fenced code blocks are also traced as code, so code pasted
     into an answer is found with renamed identifiers too. ``covered`` is the share of the
     text's characters inside a match."""
     obligations = obligations or ObligationCache()
+    sources = sources or SourceTokens(cat)
     tokens = tokenize(doc.text, doc.path if doc.path != "-" else None, fragment=True)
     lines = np.append(line_starts(doc.text), len(doc.text))  # last entry: the text length
-    matches = _ranked_matches(cat, doc.text, tokens, lines, 0, min_tokens, max_df, obligations)
+    matches = _ranked_matches(cat, doc.text, tokens, lines, 0, min_tokens, max_df, obligations, sources)
     if tokens.kind == "prose":
         for start, lang, body in code_blocks(doc.text):
             block = code_tokens(body, lang, fragment=True)
-            for m in _ranked_matches(cat, body, block, lines, start, min_tokens, max_df, obligations):
+            for m in _ranked_matches(cat, body, block, lines, start, min_tokens, max_df, obligations, sources):
                 if not _overlaps(m, matches):
                     matches.append(m)
     matches.sort(key=lambda m: (m.input_start, m.source))
@@ -318,6 +364,7 @@ def trace(inputs: Sequence[str], *, catalog: str | None = None, min_tokens: int 
     input's text on its result (for reports that show it, such as HTML)."""
     cat = open_for_reading(catalog, lookup=True)
     obligations = ObligationCache()
+    sources = SourceTokens(cat)
     results: list[TraceResult] = []
     skipped: list[Skipped] = []
     try:
@@ -329,7 +376,8 @@ def trace(inputs: Sequence[str], *, catalog: str | None = None, min_tokens: int 
                 shown = path if path == "-" or os.path.isfile(path) else os.path.join(path, item.path)
                 doc = Document(path=shown, text=item.text, size=item.size, sha1=item.sha1)
                 results.append(trace_document(cat, doc, min_tokens=min_tokens, max_df=max_df,
-                                              obligations=obligations, policy=policy, keep_text=keep_text))
+                                              obligations=obligations, policy=policy, keep_text=keep_text,
+                                              sources=sources))
     finally:
         cat.close()
     return TraceReport(catalog=catalog_path(catalog), inputs=tuple(results), skipped=tuple(skipped),

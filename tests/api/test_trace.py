@@ -199,3 +199,34 @@ def test_catalog_of_other_fingerprints_is_refused_for_tracing_not_for_inspection
     assert {w.path for w in catalog_api.catalog_works(catalog)} >= {"song.txt", "intervals.py"}
     result = CliRunner().invoke(cli, ["trace", "--catalog", catalog, str(output)])
     assert result.exit_code != 0 and "fingerprint" in result.output + (result.stderr or "")
+
+
+def test_a_copy_is_found_to_its_exact_first_and_last_word(catalog: str, tmp_path: Path) -> None:
+    """Fingerprints alone place the ends of a copy only to within a winnowing window; the text
+    the catalog keeps puts them on the copy's first and last word, in the input and the source."""
+    words = LYRICS.split()
+    copied = " ".join(words[37:151])
+    output = tmp_path / "answer.md"
+    output.write_text("Sure, here it is: " + copied + " Enjoy!\n")
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    (m,) = result.matches
+    text = output.read_text()
+    assert text[m.input_start:m.input_end] == copied
+    source = (tmp_path / "corpus" / "song.txt").read_text()
+    assert " ".join(source[m.source_start:m.source_end].split()) == copied
+
+
+def test_a_catalog_without_texts_still_traces(catalog: str, tmp_path: Path) -> None:
+    """Catalogs written before texts were kept: the same sources, ends as the fingerprints put them."""
+    import sqlite3
+
+    with sqlite3.connect(Path(catalog) / "catalog.sqlite") as conn:
+        conn.execute("DROP TABLE texts")
+    words = LYRICS.split()
+    copied = " ".join(words[37:151])
+    output = tmp_path / "answer.md"
+    output.write_text("Sure, here it is: " + copied + " Enjoy!\n")
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    (m,) = result.matches
+    assert m.source == "song.txt"
+    assert copied.find(output.read_text()[m.input_start:m.input_end]) >= 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from creditline.core.textpack import pack_text
 from creditline.errors import CatalogLockedError, CatalogVersionError
 from creditline.model import CATALOG_FORMAT_VERSION, Work
 from creditline.store import FingerprintParams
@@ -271,3 +272,30 @@ class TestWriter:
     def test_bad_fingerprints_are_value_errors(self, catalog: Catalog, fps: dict) -> None:
         with catalog.writer() as w, pytest.raises(ValueError):
             w.add_work(work("a.txt"), fps, np.array([0]))
+
+
+class TestTexts:
+    def test_a_work_keeps_its_text_exactly(self, catalog: Catalog) -> None:
+        text = "héllo\r\nwörld \U0001f600 and a lone surrogate \ud800 kept\n"
+        with catalog.writer() as w:
+            kept = w.add_work(work("a.txt"), {"exact": postings([1, 2])}, np.array([0]), pack_text(text))
+            bare = add(w, "b.txt", [3])
+        assert catalog.text_of(kept) == text
+        assert catalog.text_of(bare) is None
+        assert catalog.text_of(999) is None
+
+    def test_replacing_or_removing_a_work_replaces_or_drops_its_text(self, catalog: Catalog) -> None:
+        with catalog.writer() as w:
+            a = w.add_work(work("a.txt", sha1="1"), {"exact": postings([1])}, np.array([0]), pack_text("one"))
+            b = w.add_work(work("b.txt", sha1="1"), {"exact": postings([2])}, np.array([0]), pack_text("two"))
+        with catalog.writer() as w:
+            assert w.add_work(work("a.txt", sha1="2"), {"exact": postings([1])}, np.array([0]), pack_text("uno")) == a
+            assert w.add_work(work("b.txt", sha1="2"), {"exact": postings([2])}, np.array([0])) == b
+        assert catalog.text_of(a) == "uno" and catalog.text_of(b) is None  # a new version without text has none
+        with catalog.writer() as w:
+            w.remove("a.txt")
+        assert catalog.text_of(a) is None
+
+    def test_text_must_be_packed(self, catalog: Catalog) -> None:
+        with catalog.writer() as w, pytest.raises(TypeError, match="pack_text"):
+            w.add_work(work("a.txt"), {"exact": postings([1])}, np.array([0]), "plain text")  # type: ignore[arg-type]

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from catalog_helpers import OTHER_PARAMS, PARAMS, add
 
+from creditline.core.textpack import pack_text
 from creditline.errors import CatalogCorruptError, CatalogError, CatalogLockedError, CatalogVersionError
+from creditline.model import Work
 from creditline.store import SqliteCatalog, open_catalog
 from creditline.store import sqlite as backend
 from creditline.store.sqlite import DB_NAME, SHARDS_DIR
@@ -29,6 +31,19 @@ def built(tmp_path: Path) -> Path:
         with cat.writer() as w:
             add(w, "b.txt", [2, 3], license="MIT")
     return tmp_path / "cat"
+
+
+class TestTextsInOlderCatalogs:
+    def test_a_catalog_without_a_texts_table_reads_and_gets_one_on_its_next_write(self, built: Path) -> None:
+        with sqlite3.connect(built / DB_NAME) as conn:  # as catalogs were written before texts were kept
+            conn.execute("DROP TABLE texts")
+        with open_catalog(str(built), PARAMS, create=False) as cat:
+            a = cat.find("a.txt")
+            assert a is not None and cat.text_of(a.id) is None and exact(cat, 1) == [a.id]
+            with cat.writer() as w:
+                c = w.add_work(Work(path="c.txt", sha1="c", root=""), {"exact": (np.array([9], dtype=np.uint64),
+                               np.array([0]), np.array([3]))}, np.array([0]), pack_text("new"))
+            assert cat.text_of(c) == "new" and cat.text_of(a.id) is None
 
 
 class TestReopen:

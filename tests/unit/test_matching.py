@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from creditline.core.fingerprint import WINDOW, K, fingerprint
 from creditline.core.matching import (
+    extend_span,
     IDF_FLOOR,
     SourceEvidence,
     SpanHit,
@@ -332,3 +333,46 @@ def test_merge_matches_a_plain_loop(inputs) -> None:
     want = reference_spans(positions, starts, ends, hits, doc_freq, **params)
     assert [dataclasses.replace(s, weight=0.0) for s in got] == [dataclasses.replace(s, weight=0.0) for s in want]
     assert [s.weight for s in got] == pytest.approx([s.weight for s in want])
+
+
+def _stream(tokens: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token hashes with char offsets: token i at chars [3i, 3i + 2)."""
+    starts = np.arange(len(tokens), dtype=np.int64) * 3
+    return np.array(tokens, dtype=np.uint64), starts, starts + 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_extend_span_reaches_the_exact_ends_of_the_shared_run(data: st.DataObject) -> None:
+    """Whatever part of a shared run a span holds, it grows to the whole run and no further."""
+    copy = data.draw(st.lists(st.integers(0, 5), min_size=1, max_size=60))
+    src_before = data.draw(st.lists(st.integers(10, 15), max_size=20))
+    src_after = data.draw(st.lists(st.integers(10, 15), max_size=20))
+    q_before = data.draw(st.lists(st.integers(20, 25), max_size=20))  # differs from the source's flanks
+    q_after = data.draw(st.lists(st.integers(20, 25), max_size=20))
+    a = data.draw(st.integers(0, len(copy) - 1))
+    b = data.draw(st.integers(a + 1, len(copy)))
+    query, q_starts, q_ends = _stream(q_before + copy + q_after)
+    source, s_starts, s_ends = _stream(src_before + copy + src_after)
+    qa, sa = len(q_before) + a, len(src_before) + a
+    qb, sb = len(q_before) + b, len(src_before) + b
+    span = SpanHit(work=1, q_token_start=qa, q_token_end=qb, q_start=int(q_starts[qa]), q_end=int(q_ends[qb - 1]),
+                   s_start=int(s_starts[sa]), s_end=int(s_ends[sb - 1]), fingerprints=1, weight=1.0)
+    grown = extend_span(span, query, q_starts, q_ends, source, s_starts, s_ends)
+    first, last = len(q_before), len(q_before) + len(copy)
+    assert (grown.q_token_start, grown.q_token_end) == (first, last)
+    assert (grown.q_start, grown.q_end) == (int(q_starts[first]), int(q_ends[last - 1]))
+    s_first = len(src_before)
+    assert (grown.s_start, grown.s_end) == (int(s_starts[s_first]), int(s_ends[s_first + len(copy) - 1]))
+
+
+def test_extend_span_leaves_an_end_that_does_not_line_up() -> None:
+    query, q_starts, q_ends = _stream([1, 2, 3, 4, 5, 6])
+    source, s_starts, s_ends = _stream([1, 2, 3, 4, 5, 6])
+    # the span claims source chars that start mid-token and a last token that differs: nothing moves
+    span = SpanHit(work=1, q_token_start=2, q_token_end=4, q_start=6, q_end=11, s_start=7, s_end=14,
+                   fingerprints=1, weight=1.0)
+    assert extend_span(span, query, q_starts, q_ends, source, s_starts, s_ends) == span
+    aligned = dataclasses.replace(span, s_start=6, s_end=11)
+    grown = extend_span(aligned, query, q_starts, q_ends, source, s_starts, s_ends)
+    assert (grown.q_token_start, grown.q_token_end, grown.s_start, grown.s_end) == (0, 6, 0, 17)

@@ -36,6 +36,7 @@ Everything per hit is vectorised with numpy; Python loops run per span and per s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from dataclasses import dataclass
@@ -278,3 +279,44 @@ def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
             work=works[best], spans=tuple(by_work[works[best]]), tokens=int(covered[best]),
             new_tokens=int(new[best]), score=float(new[best]) + w / (w + 1.0)))  # fmt: skip
     return ranked
+
+
+_EXTEND_STEP = 64  # tokens compared per numpy call when extending a span
+
+
+def _run_length(a: np.ndarray, b: np.ndarray) -> int:
+    """How many leading elements ``a`` and ``b`` share (compared ``_EXTEND_STEP`` at a time)."""
+    n, done = min(len(a), len(b)), 0
+    while done < n:
+        stop = min(done + _EXTEND_STEP, n)
+        differ = np.flatnonzero(a[done:stop] != b[done:stop])
+        if len(differ):
+            return done + int(differ[0])
+        done = stop
+    return n
+
+
+def extend_span(span: SpanHit, query: np.ndarray, q_starts: np.ndarray, q_ends: np.ndarray,
+                source: np.ndarray, s_starts: np.ndarray, s_ends: np.ndarray) -> SpanHit:
+    """``span`` grown at each end over the tokens the query and the source still share there.
+
+    Fingerprints place a copy's ends only to within a winnowing window: the first and last
+    k-grams of a shared run are selected only when they are their window's minimum. With the
+    source's tokens (``source``: one hash per token, ``s_starts``/``s_ends`` their char
+    offsets; ``query`` likewise) each end moves token by token while the two agree, so a
+    verbatim copy is found to its exact first and last token. An end whose token does not
+    line up with the source's token at the span's char offset is left as it is."""
+    qa, qb = span.q_token_start, span.q_token_end
+    sa = int(np.searchsorted(s_starts, span.s_start))
+    sb = int(np.searchsorted(s_ends, span.s_end)) + 1
+    new = {}
+    if 0 <= qa < len(query) and sa < len(source) and int(s_starts[sa]) == span.s_start and query[qa] == source[sa]:
+        grow = _run_length(query[:qa][::-1], source[:sa][::-1])
+        if grow:
+            new.update(q_token_start=qa - grow, q_start=int(q_starts[qa - grow]), s_start=int(s_starts[sa - grow]))
+    if 0 < qb <= len(query) and 0 < sb <= len(source) and int(s_ends[sb - 1]) == span.s_end \
+            and query[qb - 1] == source[sb - 1]:
+        grow = _run_length(query[qb:], source[sb:])
+        if grow:
+            new.update(q_token_end=qb + grow, q_end=int(q_ends[qb + grow - 1]), s_end=int(s_ends[sb + grow - 1]))
+    return dataclasses.replace(span, **new) if new else span

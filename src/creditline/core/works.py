@@ -19,6 +19,7 @@ from creditline.core.filescan import scan_documents
 from creditline.core.fingerprint import K, WINDOW, stream_kgram_hashes, winnowed
 from creditline.core.licindex import LicenseIndex
 from creditline.core.normalize import TokenStream, prose_tokens, tokenize
+from creditline.core.textpack import pack_text
 from creditline.model import Document, FileResult, Work
 
 Postings = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -32,6 +33,7 @@ class PreparedWork:
     fingerprints: dict[str, Postings]
     line_starts: np.ndarray
     scan: FileResult
+    text: bytes  # the document's text, packed (:func:`~creditline.core.textpack.pack_text`)
 
 
 def line_starts(text: str) -> np.ndarray:
@@ -99,4 +101,4 @@ def _prepared(doc: Document, scan: FileResult) -> PreparedWork:
         language=tokens.language,
         tokens=len(tokens),
     )
-    return PreparedWork(work, channels, line_starts(doc.text), scan)
+    return PreparedWork(work, channels, line_starts(doc.text), scan, pack_text(doc.text))

@@ -11,6 +11,9 @@ Tables (``schema_version`` 1)::
             kind, language, tokens, shard)  UNIQUE (root, path)
            shard: id of the shard holding this work's postings (NULL: none)
     lines  (work INTEGER PRIMARY KEY, starts BLOB)  char offsets where lines start, uint32 LE
+    texts  (work INTEGER PRIMARY KEY, body BLOB)    the work's text, zlib-compressed UTF-8
+           (``base.pack_text``); optional: a catalog written before texts were kept has no
+           such table until its next write, and works without a row have no text
 
 ``generation`` grows by one with every published change, so readers can tell cheaply whether
 their cached view is current. ``next_work_id`` makes ids never reused.
@@ -47,7 +50,9 @@ CREATE TABLE works (
 CREATE INDEX works_path ON works (path);
 CREATE INDEX works_shard ON works (shard);
 CREATE TABLE lines (work INTEGER PRIMARY KEY, starts BLOB NOT NULL);
+CREATE TABLE texts (work INTEGER PRIMARY KEY, body BLOB NOT NULL);
 """
+TEXTS_DDL = "CREATE TABLE IF NOT EXISTS texts (work INTEGER PRIMARY KEY, body BLOB NOT NULL)"
 
 WORK_COLUMNS = ("id", "root", "path", "sha1", "size", "license", "declared_license", "license_agrees",
                 "copyrights", "holders", "title", "author", "source_url", "kind", "language", "tokens")

@@ -24,11 +24,13 @@ Existing = Callable[[str, "str | None"], list[tuple[int, str, str]]]
 
 @dataclass(frozen=True)
 class PendingWork:
-    """A validated work to publish: ``work.id`` is set; postings per channel; line starts."""
+    """A validated work to publish: ``work.id`` is set; postings per channel; line starts; the
+    work's text, compressed (:func:`~creditline.core.textpack.pack_text`), or None."""
 
     work: Work
     fingerprints: dict[str, Postings]
     line_starts: np.ndarray
+    text: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class PendingWriter:
         self._removed: set[int] = set()
         self._open = True
 
-    def add_work(self, work: Work, fingerprints: dict[str, Sequence[object]], line_starts: np.ndarray) -> int:
+    def add_work(self, work: Work, fingerprints: dict[str, Sequence[object]], line_starts: np.ndarray,
+                 text: bytes | None = None) -> int:
         """Add or replace ``work`` (keyed by root and path); same sha1 there: no-op."""
         self._check_open()
         if not isinstance(work, Work):
@@ -61,10 +64,12 @@ class PendingWriter:
         if not (work.path and isinstance(work.path, str) and isinstance(work.root, str) and isinstance(work.sha1, str)):
             raise ValueError(f"a catalogued work needs a path and str root and sha1, got {work!r}")
         checked, starts = check_fingerprints(fingerprints), check_line_starts(line_starts)
+        if text is not None and not isinstance(text, bytes):
+            raise TypeError(f"a work's text is stored packed (bytes from pack_text), got {type(text).__name__}")
         key = (work.root, work.path)
         work_id, unchanged = self._resolve(key, work.sha1)
         if not unchanged:
-            self._adds[key] = PendingWork(dataclasses.replace(work, id=work_id), checked, starts)
+            self._adds[key] = PendingWork(dataclasses.replace(work, id=work_id), checked, starts, text)
         return work_id
 
     def remove(self, path: str, root: str | None = None) -> bool:

@@ -24,6 +24,10 @@ Contract shared by both backends:
   "any root": ``find`` returns the match with the lowest id, ``remove`` removes every match.
 - **Lookups** are vectorised and return parallel ``int64`` arrays sorted by
   (query index, work id, start).
+- **Texts.** A work may be stored with its text (:func:`~creditline.core.textpack.pack_text`); :meth:`Catalog.text_of`
+  gives it back, or None for works stored without one (catalogs written before texts were
+  kept). Trace uses it to extend each matched span token by token to the exact ends of the
+  copy, which fingerprints alone place only to within a winnowing window.
 """
 
 from __future__ import annotations
@@ -80,11 +84,13 @@ class FingerprintParams:
 class CatalogWriter(Protocol):
     """Collects the changes of one ``writer()`` block; they are published when the block exits."""
 
-    def add_work(self, work: Work, fingerprints: dict[str, Postings], line_starts: np.ndarray) -> int:
+    def add_work(self, work: Work, fingerprints: dict[str, Postings], line_starts: np.ndarray,
+                 text: bytes | None = None) -> int:
         """Add or replace ``work`` with its postings per channel; return its id.
 
         ``line_starts`` holds the char offset where each line starts (``[0, ...]``) so that
-        :meth:`Catalog.line_of` can turn offsets into line numbers without the source.
+        :meth:`Catalog.line_of` can turn offsets into line numbers without the source;
+        ``text``, the work's text from :func:`~creditline.core.textpack.pack_text` (None: not kept).
         """
         ...
 
@@ -131,6 +137,10 @@ class Catalog(Protocol):
         """1-based line number of ``char_offset`` in the work; KeyError for an unknown work."""
         ...
 
+    def text_of(self, work_id: int) -> str | None:
+        """The work's text, or None when it was stored without one (or is unknown)."""
+        ...
+
     def stats(self) -> dict[str, Any]:
         """works, postings per channel, shards, bytes on disk, params, format and schema versions.
 
@@ -170,3 +180,4 @@ def open_catalog(path: str | None, params: FingerprintParams | None = None, *, c
     from creditline.store.sqlite import SqliteCatalog
 
     return SqliteCatalog(path, params, create=create)
+

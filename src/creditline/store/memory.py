@@ -22,6 +22,7 @@ from creditline.store._postings import (
     Columns, as_hashes, build_columns, check_channel, count_works, hits_in, line_number, merge_hits,
 )
 from creditline.store._writer import Changes, PendingWriter
+from creditline.core.textpack import unpack_text
 from creditline.store.base import FingerprintParams, Hits, Postings, check_params
 
 
@@ -33,6 +34,7 @@ class _State:
     keys: dict[tuple[str, str], int] = field(default_factory=dict)
     postings: dict[int, dict[str, Postings]] = field(default_factory=dict)
     lines: dict[int, np.ndarray] = field(default_factory=dict)
+    texts: dict[int, bytes] = field(default_factory=dict)
     next_id: int = 1
     index: dict[str, Columns] = field(default_factory=dict)  # built lazily per channel
 
@@ -45,14 +47,20 @@ class _State:
 
 def _applied(old: _State, changes: Changes) -> _State:
     """A new state: ``old`` with ``changes`` applied (``old`` is left untouched)."""
-    new = _State(dict(old.works), dict(old.keys), dict(old.postings), dict(old.lines), changes.next_id)
+    new = _State(dict(old.works), dict(old.keys), dict(old.postings), dict(old.lines), dict(old.texts),
+                 changes.next_id)
     for work_id in changes.removed:
         work = new.works.pop(work_id)
         del new.keys[(work.root, work.path)], new.postings[work_id], new.lines[work_id]
+        new.texts.pop(work_id, None)
     for pending in changes.adds:
         work = pending.work
         new.works[work.id], new.keys[(work.root, work.path)] = work, work.id
         new.postings[work.id], new.lines[work.id] = pending.fingerprints, pending.line_starts
+        if pending.text is not None:
+            new.texts[work.id] = pending.text
+        else:
+            new.texts.pop(work.id, None)
     return new
 
 
@@ -129,6 +137,10 @@ class MemoryCatalog:
     def line_of(self, work_id: int, char_offset: int) -> int:
         """1-based line number of ``char_offset`` in the work."""
         return line_number(self._state.lines[work_id], char_offset)
+
+    def text_of(self, work_id: int) -> str | None:
+        body = self._state.texts.get(int(work_id))
+        return unpack_text(body) if body is not None else None
 
     def work_count(self) -> int:
         return len(self._state.works)

@@ -2,7 +2,7 @@
 
 On-disk format (``schema_version`` 1, ``format_version`` :data:`~creditline.model.CATALOG_FORMAT_VERSION`)::
 
-    <catalog>/catalog.sqlite    works, shard list, line starts, meta (see ``_schema``); WAL mode
+    <catalog>/catalog.sqlite    works, shard list, line starts, texts, meta (see ``_schema``); WAL mode
     <catalog>/catalog.sqlite-wal, -shm   SQLite's write-ahead log (part of the database)
     <catalog>/writer.lock       the single-writer lock file (holds the writer's pid)
     <catalog>/shards/<name>/    immutable fingerprint shards (see ``_shards``)
@@ -54,6 +54,7 @@ from creditline.store._postings import (
 )
 from creditline.store._shards import live_columns, load_shard, new_name, remove_unlisted, write_shard
 from creditline.store._writer import Changes, PendingWriter
+from creditline.core.textpack import unpack_text
 from creditline.store.base import FingerprintParams, Hits, check_params
 
 DB_NAME = "catalog.sqlite"
@@ -258,6 +259,17 @@ class SqliteCatalog:
             raise KeyError(work_id)
         return line_number(np.frombuffer(rows[0][0], dtype="<u4"), char_offset)
 
+    def text_of(self, work_id: int) -> str | None:
+        """The work's text, or None when it was stored without one (a catalog written before
+        texts were kept has no ``texts`` table at all)."""
+        try:
+            rows = self._query("SELECT body FROM texts WHERE work = ?", (int(work_id),))
+        except CatalogCorruptError:
+            if self._query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'texts'")[0][0]:
+                raise
+            return None
+        return unpack_text(rows[0][0]) if rows else None
+
     def work_count(self) -> int:
         return int(self._query("SELECT count(*) FROM works")[0][0])
 
@@ -399,6 +411,11 @@ class SqliteCatalog:
             conn.executemany(schema.UPSERT_WORK, [schema.work_row(p.work, shard_id) for p in changes.adds])
             conn.executemany("INSERT OR REPLACE INTO lines (work, starts) VALUES (?, ?)",
                              [(p.work.id, p.line_starts.astype("<u4").tobytes()) for p in changes.adds])
+            conn.execute(schema.TEXTS_DDL)  # a catalog from before texts were kept gets the table
+            conn.executemany("DELETE FROM texts WHERE work = ?",
+                             [(i,) for i in sorted(changes.removed)] + [(p.work.id,) for p in changes.adds if p.text is None])
+            conn.executemany("INSERT OR REPLACE INTO texts (work, body) VALUES (?, ?)",
+                             [(p.work.id, p.text) for p in changes.adds if p.text is not None])
             _bump(conn, changes.next_id)
 
     def _compact(self, conn: sqlite3.Connection) -> None:
