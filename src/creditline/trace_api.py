@@ -21,7 +21,7 @@ from creditline import api
 from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
 from creditline.core.fingerprint import K, WINDOW, Fingerprints, stream_kgram_hashes, winnowed
-from creditline.core.matching import SpanHit, extend_span, match_spans, rank_sources
+from creditline.core.matching import SpanHit, bridge_span, extend_span, match_spans, rank_sources
 from creditline.core.normalize import TokenStream, code_tokens, prose_tokens, tokenize
 from creditline.core.policy import Policy, check
 from creditline.core.works import line_starts
@@ -65,6 +65,11 @@ SPAN_GAP = 3 * K  # literal channels; renamed spans keep match_spans' default, 2
 # source's tokens, re-read from the text the catalog keeps; sources longer than this many
 # characters are not re-read (tokenising one costs about a millisecond per 10 KB of code).
 EXTEND_MAX_CHARS = 300_000
+# Literal spans from K tokens (one fingerprint) are looked at too: carried on past inserted or
+# deleted lines (at most BRIDGE_SKIP tokens on either side, until BRIDGE_RUN tokens agree again),
+# one counts when its pieces share min_tokens tokens with the source.
+BRIDGE_SKIP = 2 * K
+BRIDGE_RUN = 6
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
 
@@ -130,20 +135,24 @@ def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df
     cap = POSTINGS_PER_DF * max_df
     touched: set[int] = set()
     words = tokens
+    shortest = min(min_tokens, K) if sources is not None else min_tokens  # pieces, for bridging
     if tokens.kind == "code":
-        found += [(s, "exact") for s in _channel_spans(cat, tokens, "exact", ("exact",), min_tokens, max_df,
+        found += [(s, "exact") for s in _channel_spans(cat, tokens, "exact", ("exact",), shortest, max_df,
                                                        ANCHOR_DF, cap, touched=touched)]
         words = prose_tokens(text)
-    found += [(s, "words") for s in _channel_spans(cat, words, "exact", ("exact", "words"), min_tokens,
+    found += [(s, "words") for s in _channel_spans(cat, words, "exact", ("exact", "words"), shortest,
                                                    max_df, ANCHOR_DF, cap, touched=touched)]
+    if sources is not None:
+        found = _extended(found, tokens, words, sources, min_tokens)
     if tokens.renamed is not None:
         literal = {s.work for s, _ in found}
-        found += [(s, "renamed") for s in _channel_spans(cat, tokens, "renamed", ("renamed",), min_tokens,
-                                                         min(max_df, RENAMED_MAX_DF), RENAMED_ANCHOR_DF, cap,
-                                                         distinct=True)
-                  if s.work in literal or s.tokens >= max(min_tokens, RENAMED_ALONE_TOKENS)
-                  or (s.work in touched and s.tokens >= max(min_tokens, RENAMED_MIN_TOKENS))]
-    return _extended(found, tokens, words, sources) if sources is not None else found
+        renamed = [(s, "renamed") for s in _channel_spans(cat, tokens, "renamed", ("renamed",), min_tokens,
+                                                          min(max_df, RENAMED_MAX_DF), RENAMED_ANCHOR_DF, cap,
+                                                          distinct=True)
+                   if s.work in literal or s.tokens >= max(min_tokens, RENAMED_ALONE_TOKENS)
+                   or (s.work in touched and s.tokens >= max(min_tokens, RENAMED_MIN_TOKENS))]
+        found += _extended(renamed, tokens, words, sources, min_tokens) if sources is not None else renamed
+    return found
 
 
 class SourceTokens:
@@ -169,9 +178,12 @@ class SourceTokens:
 
 
 def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: TokenStream,
-              sources: SourceTokens) -> list[tuple[SpanHit, str]]:
+              sources: SourceTokens, min_tokens: int) -> list[tuple[SpanHit, str]]:
     """Each span extended to the ends of the run it shares with its source, in its channel's
-    token stream (code tokens, words, or abstracted code tokens)."""
+    token stream (code tokens, words, or abstracted code tokens). A literal span shorter than
+    ``min_tokens`` (a piece of a copy broken up by inserted or deleted lines) is carried on past
+    the breaks (:func:`~creditline.core.matching.bridge_span`) and kept only when its pieces then
+    share ``min_tokens`` tokens with the source in order; without the source's text it is dropped."""
     out = []
     for span, channel in found:
         made = sources(span.work)
@@ -181,6 +193,13 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
             q, s = (query.renamed, source.renamed) if channel == "renamed" else (query.exact, source.exact)
             if q is not None and s is not None:
                 span = extend_span(span, q, query.starts, query.ends, s, source.starts, source.ends)
+                if span.tokens < min_tokens and channel != "renamed":
+                    span, shared = bridge_span(span, q, query.starts, query.ends, s, source.starts, source.ends,
+                                               max_skip=BRIDGE_SKIP, run=BRIDGE_RUN)
+                    if shared < min_tokens:
+                        continue
+        elif span.tokens < min_tokens:
+            continue
         out.append((span, channel))
     return out
 

@@ -230,3 +230,17 @@ def test_a_catalog_without_texts_still_traces(catalog: str, tmp_path: Path) -> N
     (m,) = result.matches
     assert m.source == "song.txt"
     assert copied.find(output.read_text()[m.input_start:m.input_end]) >= 0
+
+
+def test_a_short_copy_broken_by_inserted_lines_is_found(catalog: str, tmp_path: Path) -> None:
+    """Pieces of 17 and 10 words with a foreign line between: too short to be found as one
+    20-token run, found by carrying the first piece past the inserted line in the source's text."""
+    words = LYRICS.split()
+    first, second = " ".join(words[200:217]), " ".join(words[217:227])
+    output = tmp_path / "answer.md"
+    output.write_text(f"Lyrics:\n{first}\nand then the chorus goes like this\n{second}\nThe end.\n")
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    assert [m.source for m in result.matches] == ["song.txt"]
+    text = output.read_text()
+    (m,) = result.matches
+    assert text[m.input_start:m.input_end].startswith(first) and text[m.input_start:m.input_end].endswith(second)

@@ -16,6 +16,7 @@ from creditline.core.matching import (
     IDF_FLOOR,
     SourceEvidence,
     SpanHit,
+    bridge_span,
     default_gap,
     idf,
     match_spans,
@@ -376,3 +377,44 @@ def test_extend_span_leaves_an_end_that_does_not_line_up() -> None:
     aligned = dataclasses.replace(span, s_start=6, s_end=11)
     grown = extend_span(aligned, query, q_starts, q_ends, source, s_starts, s_ends)
     assert (grown.q_token_start, grown.q_token_end, grown.s_start, grown.s_end) == (0, 6, 0, 17)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_bridge_span_carries_a_copy_past_inserted_and_deleted_runs(data: st.DataObject) -> None:
+    """A copy in pieces, with foreign runs inserted in the query and runs of the source left out:
+    from a span on its first piece, bridging reaches the last piece and counts every copied
+    token; pieces are distinct tokens, so no other alignment exists."""
+    n = data.draw(st.integers(2, 5))
+    pieces = [list(range(100 * p, 100 * p + data.draw(st.integers(6, 15)))) for p in range(n)]
+    inserted = [[5000 + 10 * p + i for i in range(data.draw(st.integers(0, 8)))] for p in range(n - 1)]
+    deleted = [[7000 + 10 * p + i for i in range(data.draw(st.integers(0, 8)))] for p in range(n - 1)]
+    q_tokens, s_tokens = [9001, 9002], [9101]
+    for p in range(n):
+        q_tokens += pieces[p]
+        s_tokens += pieces[p]
+        if p < n - 1:
+            q_tokens += inserted[p]
+            s_tokens += deleted[p]
+    q_tokens += [9003]
+    s_tokens += [9102, 9103]
+    query, q_starts, q_ends = _stream(q_tokens)
+    source, s_starts, s_ends = _stream(s_tokens)
+    first = len(pieces[0])
+    span = SpanHit(work=1, q_token_start=2, q_token_end=2 + first, q_start=int(q_starts[2]),
+                   q_end=int(q_ends[1 + first]), s_start=int(s_starts[1]), s_end=int(s_ends[first]),
+                   fingerprints=1, weight=1.0)
+    grown, shared = bridge_span(span, query, q_starts, q_ends, source, s_starts, s_ends, max_skip=10, run=6)
+    assert shared == sum(map(len, pieces))
+    assert (grown.q_token_start, grown.q_token_end) == (2, len(q_tokens) - 1)
+    assert (grown.s_start, grown.s_end) == (int(s_starts[1]), int(s_ends[len(s_tokens) - 3]))
+
+
+def test_bridge_span_stops_where_nothing_agrees_again_nearby() -> None:
+    query, q_starts, q_ends = _stream([1, 2, 3, 4, 5, 6, 7] + list(range(50, 70)) + [8, 9, 10, 11, 12, 13])
+    source, s_starts, s_ends = _stream([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    span = SpanHit(work=1, q_token_start=0, q_token_end=7, q_start=0, q_end=20, s_start=0, s_end=20,
+                   fingerprints=1, weight=1.0)
+    assert bridge_span(span, query, q_starts, q_ends, source, s_starts, s_ends, max_skip=10, run=6) == (span, 7)
+    grown, shared = bridge_span(span, query, q_starts, q_ends, source, s_starts, s_ends, max_skip=20, run=6)
+    assert shared == 13 and grown.q_token_end == len(query)

@@ -320,3 +320,55 @@ def extend_span(span: SpanHit, query: np.ndarray, q_starts: np.ndarray, q_ends: 
         if grow:
             new.update(q_token_end=qb + grow, q_end=int(q_ends[qb + grow - 1]), s_end=int(s_ends[sb + grow - 1]))
     return dataclasses.replace(span, **new) if new else span
+
+
+def _resync(query: np.ndarray, q_at: int, source: np.ndarray, s_at: int, max_skip: int, run: int) -> tuple[int, int] | None:
+    """The nearest ``(i, j)``, ``i, j <= max_skip``, where ``run`` tokens of the
+    query from ``q_at + i`` equal those of the source from ``s_at + j`` (fewest tokens skipped in
+    all, then fewest in the query), or None."""
+    window = source[s_at : s_at + max_skip + run].tolist()
+    first: dict[tuple[int, ...], int] = {}
+    for j in range(max(0, len(window) - run + 1)):
+        first.setdefault(tuple(window[j : j + run]), j)
+    piece = query[q_at : q_at + max_skip + run].tolist()
+    best = None
+    for i in range(max(0, len(piece) - run + 1)):
+        if best is not None and i >= sum(best):
+            break
+        j = first.get(tuple(piece[i : i + run]))
+        if j is not None and (best is None or i + j < sum(best)):
+            best = (i, j)
+    return best
+
+
+def bridge_span(span: SpanHit, query: np.ndarray, q_starts: np.ndarray, q_ends: np.ndarray,
+                source: np.ndarray, s_starts: np.ndarray, s_ends: np.ndarray, *,
+                max_skip: int, run: int) -> tuple[SpanHit, int]:
+    """``span`` carried on past lines inserted into the query or deleted from the source, and the
+    tokens it then shares with the source in order.
+
+    Past each end, the nearest place within ``max_skip`` tokens on both sides where ``run``
+    tokens agree again is where the copy goes on; the run there is extended as far as the
+    tokens agree, and so on until no such place is near. Pieces of a copy too short to hold a
+    fingerprint each (an edited copy of a short passage) add up this way."""
+    qa, qb = span.q_token_start, span.q_token_end
+    sa = int(np.searchsorted(s_starts, span.s_start))
+    sb = int(np.searchsorted(s_ends, span.s_end)) + 1
+    shared = qb - qa
+    if not (sa < len(source) and 0 < sb <= len(source) and int(s_starts[sa]) == span.s_start
+            and int(s_ends[sb - 1]) == span.s_end):
+        return span, shared
+    while (step := _resync(query, qb, source, sb, max_skip, run)) is not None:
+        i, j = step
+        grow = run + _run_length(query[qb + i + run :], source[sb + j + run :])
+        qb, sb, shared = qb + i + grow, sb + j + grow, shared + grow
+    q_rev, s_rev = query[:qa][::-1], source[:sa][::-1]
+    back_q = back_s = 0
+    while (step := _resync(q_rev, back_q, s_rev, back_s, max_skip, run)) is not None:
+        i, j = step
+        grow = run + _run_length(q_rev[back_q + i + run :], s_rev[back_s + j + run :])
+        back_q, back_s, shared = back_q + i + grow, back_s + j + grow, shared + grow
+    qa, sa = qa - back_q, sa - back_s
+    grown = dataclasses.replace(span, q_token_start=qa, q_token_end=qb, q_start=int(q_starts[qa]),
+                                q_end=int(q_ends[qb - 1]), s_start=int(s_starts[sa]), s_end=int(s_ends[sb - 1]))
+    return grown, shared
