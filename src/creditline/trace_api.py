@@ -70,6 +70,7 @@ EXTEND_MAX_CHARS = 300_000
 # one counts when its pieces share min_tokens tokens with the source.
 BRIDGE_SKIP = 2 * K
 BRIDGE_RUN = 6
+LITERAL_KIND_SHARE = 0.8
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
 
@@ -204,13 +205,27 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
     return out
 
 
+def _union_length(ranges: list[tuple[int, int]]) -> int:
+    total, end = 0, -1
+    for a, b in sorted(ranges):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
 def _merge_overlaps(spans: list[tuple[SpanHit, str]]) -> list[tuple[SpanHit, str]]:
-    """One span per overlapping group of one work: the union of their ranges; the kind of the
-    most literal channel (exact, then words, then renamed)."""
-    out: list[tuple[SpanHit, str]] = []
+    """One span per overlapping group of one work: the union of their ranges. Its kind is that
+    of the most literal channel (exact, then words) when literal spans cover LITERAL_KIND_SHARE
+    of it (a span carried over breaks counts by the tokens it shares), else renamed: a renamed
+    copy keeps literal pieces (strings, calls of library functions, names left as they were),
+    which do not make it a literal copy."""
+    out: list[tuple[SpanHit, str, list[tuple[int, int]]]] = []
     for span, channel in sorted(spans, key=lambda x: (x[0].work, x[0].q_start, -x[0].q_end)):
+        literal = [] if channel == "renamed" else [(span.q_start, span.q_end)] if span.shared is None else [
+            (span.q_start, span.q_start + (span.q_end - span.q_start) * span.shared // max(span.tokens, 1))]
         if out and out[-1][0].work == span.work and span.q_start < out[-1][0].q_end:
-            prev, prev_channel = out[-1]
+            prev, prev_channel, prev_literal = out[-1]
             if (channel == "words") == (prev_channel == "words"):  # one token stream: the union
                 tok = (prev.q_token_start, max(prev.q_token_end, span.q_token_end))
             else:  # two streams (words, code tokens): the larger count
@@ -220,10 +235,11 @@ def _merge_overlaps(spans: list[tuple[SpanHit, str]]) -> list[tuple[SpanHit, str
                 prev, q_token_start=tok[0], q_token_end=tok[1], q_end=max(prev.q_end, span.q_end), s_start=min(prev.s_start, span.s_start),
                 s_end=max(prev.s_end, span.s_end), fingerprints=prev.fingerprints + span.fingerprints,
                 weight=prev.weight + span.weight, min_df=min(prev.min_df, span.min_df))
-            out[-1] = (merged, min(prev_channel, channel, key=_CHANNEL_ORDER.__getitem__))
+            out[-1] = (merged, min(prev_channel, channel, key=_CHANNEL_ORDER.__getitem__), prev_literal + literal)
         else:
-            out.append((span, channel))
-    return out
+            out.append((span, channel, literal))
+    return [(span, channel if _union_length(literal) >= LITERAL_KIND_SHARE * (span.q_end - span.q_start) else "renamed")
+            for span, channel, literal in out]
 
 
 def _line(starts: np.ndarray, offset: int) -> int:

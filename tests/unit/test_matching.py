@@ -415,6 +415,7 @@ def test_bridge_span_stops_where_nothing_agrees_again_nearby() -> None:
     source, s_starts, s_ends = _stream([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
     span = SpanHit(work=1, q_token_start=0, q_token_end=7, q_start=0, q_end=20, s_start=0, s_end=20,
                    fingerprints=1, weight=1.0)
-    assert bridge_span(span, query, q_starts, q_ends, source, s_starts, s_ends, max_skip=10, run=6) == (span, 7)
+    near, shared = bridge_span(span, query, q_starts, q_ends, source, s_starts, s_ends, max_skip=10, run=6)
+    assert shared == 7 and (near.q_token_start, near.q_token_end, near.q_end, near.s_end) == (0, 7, 20, 20)
     grown, shared = bridge_span(span, query, q_starts, q_ends, source, s_starts, s_ends, max_skip=20, run=6)
     assert shared == 13 and grown.q_token_end == len(query)

@@ -66,6 +66,7 @@ class SpanHit:
     fingerprints: int  # query fingerprints of the span found in this work
     weight: float  # sum of the rarity weights (idf) of those fingerprints
     min_df: int = 0  # document frequency of the span's rarest fingerprint (0: not computed)
+    shared: int | None = None  # tokens the query shares with the source in order (bridge_span); None: all
 
     @property
     def tokens(self) -> int:
@@ -370,5 +371,6 @@ def bridge_span(span: SpanHit, query: np.ndarray, q_starts: np.ndarray, q_ends: 
         back_q, back_s, shared = back_q + i + grow, back_s + j + grow, shared + grow
     qa, sa = qa - back_q, sa - back_s
     grown = dataclasses.replace(span, q_token_start=qa, q_token_end=qb, q_start=int(q_starts[qa]),
-                                q_end=int(q_ends[qb - 1]), s_start=int(s_starts[sa]), s_end=int(s_ends[sb - 1]))
+                                q_end=int(q_ends[qb - 1]), s_start=int(s_starts[sa]), s_end=int(s_ends[sb - 1]),
+                                shared=shared)
     return grown, shared
