@@ -244,3 +244,20 @@ def test_a_short_copy_broken_by_inserted_lines_is_found(catalog: str, tmp_path: 
     text = output.read_text()
     (m,) = result.matches
     assert text[m.input_start:m.input_end].startswith(first) and text[m.input_start:m.input_end].endswith(second)
+
+
+def test_code_of_the_same_shape_with_other_names_throughout_is_not_a_renamed_copy(catalog: str, tmp_path: Path) -> None:
+    """Every name replaced by a fresh one at each use (no consistent renaming) and other
+    literals: the shape is the same, but checked against the source's text it is no copy."""
+    import itertools
+    import re
+
+    fresh = itertools.count()
+    keep = {"def", "return", "for", "in", "if", "else", "not", "and", "or", "True", "False", "None", "lambda",
+            "sorted", "append", "key", "len", "max", "min"}
+    shaped = re.sub(r"\b[a-z_][a-z0-9_]*\b", lambda m: m.group() if m.group() in keep else f"v{next(fresh)}", CODE)
+    shaped = re.sub(r'"[^"\n]*"', '"other"', shaped)
+    output = tmp_path / "same_shape.py"
+    output.write_text(shaped)
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    assert result.matches == ()

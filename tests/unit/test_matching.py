@@ -21,6 +21,7 @@ from creditline.core.matching import (
     idf,
     match_spans,
     rank_sources,
+    renaming_evidence,
 )
 from creditline.core.normalize import prose_tokens
 
@@ -419,3 +420,35 @@ def test_bridge_span_stops_where_nothing_agrees_again_nearby() -> None:
     assert shared == 7 and (near.q_token_start, near.q_token_end, near.q_end, near.s_end) == (0, 7, 20, 20)
     grown, shared = bridge_span(span, query, q_starts, q_ends, source, s_starts, s_ends, max_skip=20, run=6)
     assert shared == 13 and grown.q_token_end == len(query)
+
+
+def _renamed(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Exact and renamed hashes of toy tokens: names are lower-case words, literals are quoted
+    or numbers, everything else is kept."""
+    exact = np.array([hash_of(t) for t in tokens], dtype=np.uint64)
+    renamed = np.array([LIT if t[0] in "'0123456789" else NAME if t.isidentifier() and t.islower() else hash_of(t)
+                        for t in tokens], dtype=np.uint64)
+    return exact, renamed
+
+
+def hash_of(token: str) -> int:
+    return int.from_bytes(token.encode().ljust(8, b"\0")[:8], "little") | 1
+
+
+LIT, NAME = 2, 4
+
+
+def test_renaming_evidence_of_a_consistently_renamed_copy() -> None:
+    source = "total = add ( total , item ) ; print ( 'done' , 3 )".split()
+    query = "acc = add ( acc , x ) ; print ( 'done' , 3 )".split()
+    found = renaming_evidence(*_renamed(query), *_renamed(source), np.array([LIT], dtype=np.uint64))
+    assert found.consistency == 1.0 and found.identifiers == 5  # acc, add, acc, x, print
+    assert (found.literals, found.literals_agreeing) == (2, 2)
+
+
+def test_renaming_evidence_of_same_shape_code_written_apart() -> None:
+    source = "total = add ( total , item ) ; print ( 'done' , 3 )".split()
+    query = "acc = add ( result , acc ) ; print ( 'fin' , 7 )".split()  # acc stands for two names
+    found = renaming_evidence(*_renamed(query), *_renamed(source), np.array([LIT], dtype=np.uint64))
+    assert found.consistency < 0.9
+    assert (found.literals, found.literals_agreeing) == (2, 0)

@@ -42,6 +42,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz.distance import LCSseq
 
 MIN_TOKENS = 20  # shortest span reported: fingerprint.GUARANTEE, the shortest copy always found
 MAX_DF = 50  # fingerprints in more works than this are boilerplate
@@ -374,3 +375,45 @@ def bridge_span(span: SpanHit, query: np.ndarray, q_starts: np.ndarray, q_ends: 
                                 q_end=int(q_ends[qb - 1]), s_start=int(s_starts[sa]), s_end=int(s_ends[sb - 1]),
                                 shared=shared)
     return grown, shared
+
+
+@dataclass(frozen=True)
+class RenamingEvidence:
+    """How a renamed span's aligned tokens agree with its source's: ``consistency``, the share
+    of aligned identifiers that follow one renaming (each query name stands for one source name
+    throughout, and each source name for one query name: 1.0 for a copy whose names were
+    replaced consistently; the lower of the two shares); ``literals`` aligned
+    string and number literals and ``literals_agreeing`` those that are the same."""
+
+    consistency: float
+    identifiers: int
+    literals: int
+    literals_agreeing: int
+
+
+def renaming_evidence(q_exact: np.ndarray, q_renamed: np.ndarray, s_exact: np.ndarray, s_renamed: np.ndarray,
+                      literal_values: np.ndarray) -> RenamingEvidence:
+    """:class:`RenamingEvidence` of a query token range against a source token range (each as
+    its exact and its renamed-channel hashes), aligned on the renamed hashes (a longest common
+    subsequence, rapidfuzz). A renamed token that differs from its exact one is an identifier
+    or, when it is one of ``literal_values`` (the placeholders), a literal."""
+    blocks = [op for op in LCSseq.opcodes(q_renamed.tolist(), s_renamed.tolist()) if op.tag == "equal"]
+    if not blocks:
+        return RenamingEvidence(1.0, 0, 0, 0)
+    qi = np.concatenate([np.arange(b.src_start, b.src_end) for b in blocks])
+    si = np.concatenate([np.arange(b.dest_start, b.dest_end) for b in blocks])
+    qe, se, qr = q_exact[qi], s_exact[si], q_renamed[qi]
+    literal = np.isin(qr, literal_values)
+    ident = (qr != qe) & ~literal
+    consistency = min(_one_to_one(qe[ident], se[ident]), _one_to_one(se[ident], qe[ident]))
+    return RenamingEvidence(consistency, int(ident.sum()), int(literal.sum()), int((qe[literal] == se[literal]).sum()))
+
+
+def _one_to_one(names: np.ndarray, stand_ins: np.ndarray) -> float:
+    """The share of aligned pairs whose name has its most frequent stand-in (1.0 when each name
+    always stands for the same one)."""
+    if not len(names):
+        return 1.0
+    pairs, counts = np.unique(np.stack([names, stand_ins], axis=1), axis=0, return_counts=True)
+    heads = np.flatnonzero(np.append(True, pairs[1:, 0] != pairs[:-1, 0]))  # sorted by name
+    return float(np.maximum.reduceat(counts, heads).sum() / counts.sum())
