@@ -63,9 +63,10 @@ REPEAT_UNIQUE = 8
 POSTINGS_PER_DF = 20
 SPAN_GAP = 3 * K  # literal channels; renamed spans keep match_spans' default, 2 * K
 # Spans are extended token by token to the exact ends of the copy (extend_span) with the
-# source's tokens, re-read from the text the catalog keeps; sources longer than this many
-# characters are not re-read (tokenising one costs about a millisecond per 10 KB of code).
-EXTEND_MAX_CHARS = 300_000
+# source's tokens, re-made from the text the catalog keeps: whole texts up to WHOLE_SOURCE_CHARS,
+# else the lines around the span (tokenising code costs about a millisecond per 4 KB).
+WHOLE_SOURCE_CHARS = 16_000
+SOURCE_MARGIN = 2_000
 # Literal spans from K tokens (one fingerprint) are looked at too: carried on past inserted or
 # deleted lines (at most BRIDGE_SKIP tokens on either side, until BRIDGE_RUN tokens agree again),
 # one counts when its pieces share min_tokens tokens with the source.
@@ -168,24 +169,51 @@ def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df
 
 class SourceTokens:
     """The token streams of catalogued works, re-made from the texts the catalog keeps, for
-    :func:`~creditline.core.matching.extend_span`; made once per work per trace run."""
+    :func:`~creditline.core.matching.extend_span` and the checks after it. A text of up to
+    WHOLE_SOURCE_CHARS is tokenised whole, once per trace run; of a longer one only the lines
+    around a span (SOURCE_MARGIN characters either side), as a fragment, so that a span in a
+    large file costs what a span in a small one does."""
 
     def __init__(self, cat: Catalog) -> None:
         self._cat = cat
-        self._made: dict[int, tuple[TokenStream, TokenStream] | None] = {}
+        self._texts: dict[int, str | None] = {}
+        self._whole: dict[int, tuple[TokenStream, TokenStream]] = {}
 
-    def __call__(self, work_id: int) -> tuple[TokenStream, TokenStream] | None:
-        """(tokens as indexed, words), or None for a work stored without text or too long."""
-        if work_id not in self._made:
-            if len(self._made) > 256:
-                self._made.clear()
-            text = self._cat.text_of(work_id)
-            made = None
-            if text is not None and len(text) <= EXTEND_MAX_CHARS:
-                tokens = tokenize(text, self._cat.work(work_id).path)
-                made = tokens, (prose_tokens(text) if tokens.kind == "code" else tokens)
-            self._made[work_id] = made
-        return self._made[work_id]
+    def _text(self, work_id: int) -> str | None:
+        if work_id not in self._texts:
+            if len(self._texts) > 64:
+                self._texts.clear()
+                self._whole.clear()
+            self._texts[work_id] = self._cat.text_of(work_id)
+        return self._texts[work_id]
+
+    def __call__(self, work_id: int, start: int, end: int) -> tuple[TokenStream, TokenStream] | None:
+        """(tokens as indexed, words) of the work, covering at least its characters
+        ``[start - SOURCE_MARGIN, end + SOURCE_MARGIN)`` with offsets in the whole text; None
+        for a work stored without text."""
+        text = self._text(work_id)
+        if text is None:
+            return None
+        path = self._cat.work(work_id).path
+        if len(text) <= WHOLE_SOURCE_CHARS:
+            if work_id not in self._whole:
+                self._whole[work_id] = _streams(text, path, fragment=False)
+            return self._whole[work_id]
+        lo, hi = max(0, start - SOURCE_MARGIN), min(len(text), end + SOURCE_MARGIN)
+        line_lo, line_hi = text.rfind("\n", 0, lo) + 1, text.find("\n", hi)
+        lo = line_lo if lo - line_lo <= SOURCE_MARGIN else lo  # whole lines, unless a line is huge
+        hi = len(text) if line_hi < 0 else line_hi if line_hi - hi <= SOURCE_MARGIN else hi
+        tokens, words = _streams(text[lo:hi], path, fragment=lo > 0)
+        return _shifted(tokens, lo), _shifted(words, lo) if words is not tokens else _shifted(tokens, lo)
+
+
+def _streams(text: str, path: str, *, fragment: bool) -> tuple[TokenStream, TokenStream]:
+    tokens = tokenize(text, path, fragment=fragment)
+    return tokens, (prose_tokens(text) if tokens.kind == "code" else tokens)
+
+
+def _shifted(tokens: TokenStream, offset: int) -> TokenStream:
+    return dataclasses.replace(tokens, starts=tokens.starts + offset, ends=tokens.ends + offset) if offset else tokens
 
 
 def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: TokenStream,
@@ -197,7 +225,7 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
     share ``min_tokens`` tokens with the source in order; without the source's text it is dropped."""
     out = []
     for span, channel in found:
-        made = sources(span.work)
+        made = sources(span.work, span.s_start, span.s_end)
         if made is not None:
             src_tokens, src_words = made
             query, source = (words, src_words) if channel == "words" else (tokens, src_tokens)
