@@ -64,9 +64,9 @@ POSTINGS_PER_DF = 20
 SPAN_GAP = 3 * K  # literal channels; renamed spans keep match_spans' default, 2 * K
 # Spans are extended token by token to the exact ends of the copy (extend_span) with the
 # source's tokens, re-made from the text the catalog keeps: whole texts up to WHOLE_SOURCE_CHARS,
-# else the lines around the span (tokenising code costs about a millisecond per 4 KB).
-WHOLE_SOURCE_CHARS = 16_000
-SOURCE_MARGIN = 2_000
+# else the lines around the spans (tokenising code costs about a millisecond per 4 KB).
+WHOLE_SOURCE_CHARS = 4_000
+SOURCE_MARGIN = 1_000
 # Literal spans from K tokens (one fingerprint) are looked at too: carried on past inserted or
 # deleted lines (at most BRIDGE_SKIP tokens on either side, until BRIDGE_RUN tokens agree again),
 # one counts when its pieces share min_tokens tokens with the source.
@@ -171,19 +171,22 @@ class SourceTokens:
     """The token streams of catalogued works, re-made from the texts the catalog keeps, for
     :func:`~creditline.core.matching.extend_span` and the checks after it. A text of up to
     WHOLE_SOURCE_CHARS is tokenised whole, once per trace run; of a longer one only the lines
-    around a span (SOURCE_MARGIN characters either side), as a fragment, so that a span in a
-    large file costs what a span in a small one does."""
+    around the spans (SOURCE_MARGIN characters either side), as a fragment, so that a span in a
+    large file costs what a span in a small one does; the last such window of each work is kept
+    while it covers what is asked."""
 
     def __init__(self, cat: Catalog) -> None:
         self._cat = cat
         self._texts: dict[int, str | None] = {}
         self._whole: dict[int, tuple[TokenStream, TokenStream]] = {}
+        self._windows: dict[int, tuple[int, int, tuple[TokenStream, TokenStream]]] = {}
 
     def _text(self, work_id: int) -> str | None:
         if work_id not in self._texts:
             if len(self._texts) > 64:
                 self._texts.clear()
                 self._whole.clear()
+                self._windows.clear()
             self._texts[work_id] = self._cat.text_of(work_id)
         return self._texts[work_id]
 
@@ -200,11 +203,17 @@ class SourceTokens:
                 self._whole[work_id] = _streams(text, path, fragment=False)
             return self._whole[work_id]
         lo, hi = max(0, start - SOURCE_MARGIN), min(len(text), end + SOURCE_MARGIN)
+        cached = self._windows.get(work_id)
+        if cached is not None and cached[0] <= max(0, start - SOURCE_MARGIN // 2) and \
+                cached[1] >= min(len(text), end + SOURCE_MARGIN // 2):
+            return cached[2]
         line_lo, line_hi = text.rfind("\n", 0, lo) + 1, text.find("\n", hi)
         lo = line_lo if lo - line_lo <= SOURCE_MARGIN else lo  # whole lines, unless a line is huge
         hi = len(text) if line_hi < 0 else line_hi if line_hi - hi <= SOURCE_MARGIN else hi
         tokens, words = _streams(text[lo:hi], path, fragment=lo > 0)
-        return _shifted(tokens, lo), _shifted(words, lo) if words is not tokens else _shifted(tokens, lo)
+        made = _shifted(tokens, lo), _shifted(words, lo) if words is not tokens else _shifted(tokens, lo)
+        self._windows[work_id] = (lo, hi, made)
+        return made
 
 
 def _streams(text: str, path: str, *, fragment: bool) -> tuple[TokenStream, TokenStream]:
@@ -224,8 +233,12 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
     the breaks (:func:`~creditline.core.matching.bridge_span`) and kept only when its pieces then
     share ``min_tokens`` tokens with the source in order; without the source's text it is dropped."""
     out = []
+    reach: dict[int, tuple[int, int]] = {}  # per work, the source characters of all its spans: one window
+    for span, _ in found:
+        lo, hi = reach.get(span.work, (span.s_start, span.s_end))
+        reach[span.work] = (min(lo, span.s_start), max(hi, span.s_end))
     for span, channel in found:
-        made = sources(span.work, span.s_start, span.s_end)
+        made = sources(span.work, *reach[span.work])
         if made is not None:
             src_tokens, src_words = made
             query, source = (words, src_words) if channel == "words" else (tokens, src_tokens)
