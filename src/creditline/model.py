@@ -261,6 +261,8 @@ class Match(_Dict):
     credit_line: str = ""
     root: str = ""
     decision: Decision | None = None  # the policy's verdict, when ``trace`` ran with a policy
+    # the copied part of the source, when ``trace`` kept texts (for HTML) and the catalog has the work's text
+    source_text: str | None = field(default=None, repr=False, compare=False, metadata={"to_dict": False})
 
 
 @dataclass(frozen=True)

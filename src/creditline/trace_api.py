@@ -67,6 +67,7 @@ SPAN_GAP = 3 * K  # literal channels; renamed spans keep match_spans' default, 2
 # else the lines around the spans (tokenising code costs about a millisecond per 4 KB).
 WHOLE_SOURCE_CHARS = 4_000
 SOURCE_MARGIN = 1_000
+EXCERPT_CHARS = 20_000  # of a source shown beside the input (HTML)
 # Literal spans from K tokens (one fingerprint) are looked at too: carried on past inserted or
 # deleted lines (at most BRIDGE_SKIP tokens on either side, until BRIDGE_RUN tokens agree again),
 # one counts when its pieces share min_tokens tokens with the source.
@@ -189,6 +190,11 @@ class SourceTokens:
                 self._windows.clear()
             self._texts[work_id] = self._cat.text_of(work_id)
         return self._texts[work_id]
+
+    def excerpt(self, work_id: int, start: int, end: int) -> str | None:
+        """The work's characters ``[start, end)`` (at most EXCERPT_CHARS), None without its text."""
+        text = self._text(work_id)
+        return None if text is None else text[start : min(end, start + EXCERPT_CHARS)]
 
     def __call__(self, work_id: int, start: int, end: int) -> tuple[TokenStream, TokenStream] | None:
         """(tokens as indexed, words) of the work, covering at least its characters
@@ -451,6 +457,9 @@ def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS,
                 if not _overlaps(m, matches):
                     matches.append(m)
     matches.sort(key=lambda m: (m.input_start, m.source))
+    if keep_text:
+        matches = [dataclasses.replace(m, source_text=sources.excerpt(m.work_id, m.source_start, m.source_end))
+                   for m in matches]
     result = TraceResult(path=doc.path, tokens=len(tokens), matches=tuple(matches),
                          covered=_covered(doc.text, matches), text=doc.text if keep_text else None)
     return _apply_policy(result, policy) if policy is not None else result

@@ -133,3 +133,16 @@ def test_html_is_self_contained_and_escaped(catalog: str, copied: Path, tmp_path
     assert "<mark" in page and 'title="match 1: intervals.py' in page
     assert "AGPL-3.0-only" in page and "Policy violation" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "<link" not in page and "src=" not in page
+
+
+def test_html_shows_the_copied_source_text_beside_the_input(catalog: str, tmp_path: Path) -> None:
+    out = tmp_path / "answer.md"
+    out.write_text("Here is a poem I wrote:\n\n" + "\n".join(POEM.splitlines()[2:8]) + "\n")
+    page_path = tmp_path / "report.html"
+    code, _ = _invoke("trace", "--catalog", catalog, "--format", "html", "-o", str(page_path), str(out))
+    assert code == 0
+    page = page_path.read_text()
+    shown = page.split('<pre class="source">', 1)[1].split("</pre>", 1)[0]
+    assert shown == "\n".join(POEM.splitlines()[2:8])  # the source's own characters, the copied part exactly
+    code, doc = _invoke("trace", "--catalog", catalog, "--format", "json", str(out))
+    assert code == 0 and "source_text" not in doc  # JSON stays as documented

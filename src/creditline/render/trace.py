@@ -93,6 +93,7 @@ mark{background:#ffe27a;padding:0 1px}mark.denied{background:#ffb3b3}
 .card{border:1px solid #ddd;border-left:4px solid #e0b000;padding:.5rem 1rem;margin:.75rem 0}
 .card.denied{border-left-color:#d33}.meta{color:#555;font-size:.9em}.bad{color:#b00;font-weight:600}
 .ok{color:#276a27}code{background:#f0f0f0;padding:0 3px}
+pre.source{background:#fffbea;max-height:24rem;overflow:auto;font-size:.9em}summary{cursor:pointer;color:#555}
 """
 
 
@@ -126,6 +127,9 @@ def _card(i: int, m: Match) -> str:
         rows.append(f'<div class="meta">{e(o.license)} ({e(o.category)}): '
                     f"{e(', '.join(needs) or 'no conditions')}</div>")
     rows.append(f"<div>Credit: {e(m.credit_line)}</div>")
+    if m.source_text is not None:
+        rows.append(f"<details open><summary>{e(m.source)}, lines {m.source_start_line}-{m.source_end_line}</summary>"
+                    f'<pre class="source">{e(m.source_text)}</pre></details>')
     if m.decision is not None:
         if denied:
             rows += [f'<div class="bad">Policy violation: {e(r)}</div>' for r in m.decision.reasons]
@@ -147,9 +151,11 @@ def _section(r: TraceResult) -> str:
 
 
 def trace_html(report: TraceReport, **_: Any) -> str:
-    """A self-contained page: each input with its copied spans marked, and a card per match.
+    """A self-contained page: each input with its copied spans marked, and a card per match
+    with the copied source text beside it.
 
-    The input text is shown when the report kept it (``trace(..., keep_text=True)``).
+    The input text and the source text are shown when the report kept them (``trace(...,
+    keep_text=True)``; the source's text comes from the catalog).
     """
     e = html.escape
     policy = f"; policy: {e(report.policy)}" if report.policy else ""
