@@ -21,7 +21,15 @@ from creditline import api
 from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
 from creditline.core.fingerprint import K, WINDOW, Fingerprints, stream_kgram_hashes, winnowed
-from creditline.core.matching import SpanHit, bridge_span, extend_span, match_spans, rank_sources, renaming_evidence
+from creditline.core.matching import (
+    RenamingEvidence,
+    SpanHit,
+    bridge_span,
+    extend_span,
+    match_spans,
+    rank_sources,
+    renaming_evidence,
+)
 from creditline.core.normalize import PLACEHOLDER_NUMBER, PLACEHOLDER_STRING, TokenStream, code_tokens, prose_tokens, token_hash, tokenize
 from creditline.core.policy import Policy, check
 from creditline.core.works import line_starts
@@ -85,6 +93,11 @@ LITERAL_KIND_SHARE = 0.8
 # the same.
 RENAMING_CONSISTENCY = 0.9
 LITERALS_AGREEING = 0.5
+# Repeated structure (REPEAT_SHARE) counts only with the source's text, when at least
+# REPEAT_LITERALS of its literals line up and REPEAT_LITERALS_AGREEING of them are the same: a
+# table of ``class X(Base): code = "H"`` entries is a copy when its codes are the source's.
+REPEAT_LITERALS = 4
+REPEAT_LITERALS_AGREEING = 0.9
 _LITERAL_PLACEHOLDERS = np.asarray([token_hash(PLACEHOLDER_STRING), token_hash(PLACEHOLDER_NUMBER)], dtype=np.uint64)
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
@@ -105,7 +118,8 @@ def _lookup(cat: Catalog, hashes: np.ndarray, channels: tuple[str, ...], max_pos
 
 def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tuple[str, ...],
                    min_tokens: int, max_df: int, anchor_df: int, max_postings: int,
-                   distinct: bool = False, touched: set[int] | None = None) -> list[SpanHit]:
+                   distinct: bool = False, touched: set[int] | None = None,
+                   repeated: list[SpanHit] | None = None) -> list[SpanHit]:
     """Spans of the ``stream`` channel (``exact`` or ``renamed``) of ``tokens`` found in the
     catalog's ``channels``; ``touched`` collects the works that hold any of the text's rare
     fingerprints (document frequency at most ``anchor_df``), spans or not."""
@@ -123,7 +137,11 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tup
     if not (distinct and spans):
         return spans
     grams = np.sort(grams)
-    return [s for s in spans if not _repetitive(s, fp, grams)]
+    kept = [s for s in spans if not _repetitive(s, fp, grams)]
+    if repeated is not None:
+        ids = {id(s) for s in kept}
+        repeated += [s for s in spans if id(s) not in ids]
+    return kept
 
 
 def _repetitive(span: SpanHit, fp: Fingerprints, grams: np.ndarray) -> bool:
@@ -162,12 +180,16 @@ def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df
         found = _extended(found, tokens, words, sources, min_tokens)
     if tokens.renamed is not None:
         literal = {s.work for s, _ in found}
-        renamed = [(s, "renamed") for s in _channel_spans(cat, tokens, "renamed", ("renamed",), min_tokens,
-                                                          min(max_df, RENAMED_MAX_DF), RENAMED_ANCHOR_DF, cap,
-                                                          distinct=True)
+        repeated: list[SpanHit] = []
+        spans = _channel_spans(cat, tokens, "renamed", ("renamed",), min_tokens, min(max_df, RENAMED_MAX_DF),
+                               RENAMED_ANCHOR_DF, cap, distinct=True, repeated=repeated)
+        if sources is not None:  # repeated structure may still be a copy: its literals tell (_extended)
+            spans += repeated
+        renamed = [(s, "renamed") for s in spans
                    if s.work in literal or s.tokens >= max(min_tokens, RENAMED_ALONE_TOKENS)
                    or (s.work in touched and s.tokens >= max(min_tokens, RENAMED_MIN_TOKENS))]
-        found += _extended(renamed, tokens, words, sources, min_tokens) if sources is not None else renamed
+        found += _extended(renamed, tokens, words, sources, min_tokens, frozenset(map(id, repeated))) \
+            if sources is not None else renamed
     return found
 
 
@@ -235,18 +257,23 @@ def _shifted(tokens: TokenStream, offset: int) -> TokenStream:
 
 
 def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: TokenStream,
-              sources: SourceTokens, min_tokens: int) -> list[tuple[SpanHit, str]]:
+              sources: SourceTokens, min_tokens: int, repeated: frozenset[int] = frozenset()) -> list[tuple[SpanHit, str]]:
     """Each span extended to the ends of the run it shares with its source, in its channel's
     token stream (code tokens, words, or abstracted code tokens). A literal span shorter than
     ``min_tokens`` (a piece of a copy broken up by inserted or deleted lines) is carried on past
     the breaks (:func:`~creditline.core.matching.bridge_span`) and kept only when its pieces then
-    share ``min_tokens`` tokens with the source in order; without the source's text it is dropped."""
+    share ``min_tokens`` tokens with the source in order; without the source's text it is dropped.
+    A renamed span must pass :func:`_renaming_holds` (more strictly when it is one of the
+    ``repeated`` structures, by ``id``), and its tokens that are literally the source's add to
+    its weight, so that of two twins (files that differ only in names and literals) the one the
+    input matches literally ranks first."""
     out = []
     reach: dict[int, tuple[int, int]] = {}  # per work, the source characters of all its spans: one window
     for span, _ in found:
         lo, hi = reach.get(span.work, (span.s_start, span.s_end))
         reach[span.work] = (min(lo, span.s_start), max(hi, span.s_end))
-    for span, channel in found:
+    for original, channel in found:
+        span = original
         made = sources(span.work, *reach[span.work])
         if made is not None:
             src_tokens, src_words = made
@@ -254,8 +281,11 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
             q, s = (query.renamed, source.renamed) if channel == "renamed" else (query.exact, source.exact)
             if q is not None and s is not None:
                 span = extend_span(span, q, query.starts, query.ends, s, source.starts, source.ends)
-                if channel == "renamed" and not _renaming_holds(span, query, source):
-                    continue
+                if channel == "renamed":
+                    evidence = _renaming(span, query, source)
+                    if not _renaming_holds(evidence, strict=id(original) in repeated):
+                        continue
+                    span = dataclasses.replace(span, weight=span.weight + evidence.same)
                 if span.tokens < min_tokens and channel != "renamed":
                     span, shared = bridge_span(span, q, query.starts, query.ends, s, source.starts, source.ends,
                                                max_skip=BRIDGE_SKIP, run=BRIDGE_RUN)
@@ -276,17 +306,24 @@ def _union_length(ranges: list[tuple[int, int]]) -> int:
     return total
 
 
-def _renaming_holds(span: SpanHit, query: TokenStream, source: TokenStream) -> bool:
-    """Whether a renamed span's tokens agree with its source's as a renamed copy's do (see
-    RENAMING_CONSISTENCY)."""
+def _renaming(span: SpanHit, query: TokenStream, source: TokenStream) -> RenamingEvidence:
+    """How a renamed span's tokens agree with its source's (aligned on the renamed channel)."""
     assert query.renamed is not None and source.renamed is not None
     sa = int(np.searchsorted(source.starts, span.s_start))
     sb = int(np.searchsorted(source.ends, span.s_end)) + 1
     qa, qb = span.q_token_start, span.q_token_end
-    found = renaming_evidence(query.exact[qa:qb], query.renamed[qa:qb], source.exact[sa:sb], source.renamed[sa:sb],
-                              _LITERAL_PLACEHOLDERS)
+    return renaming_evidence(query.exact[qa:qb], query.renamed[qa:qb], source.exact[sa:sb], source.renamed[sa:sb],
+                             _LITERAL_PLACEHOLDERS)
+
+
+def _renaming_holds(found: RenamingEvidence, *, strict: bool = False) -> bool:
+    """Whether a renamed span's tokens agree with its source's as a renamed copy's do (see
+    RENAMING_CONSISTENCY); ``strict`` for repeated structure, whose shape says nothing: then at
+    least REPEAT_LITERALS literals must line up, nearly all of them the same."""
     if found.consistency < RENAMING_CONSISTENCY:
         return False
+    if strict:
+        return found.literals >= REPEAT_LITERALS and found.literals_agreeing >= REPEAT_LITERALS_AGREEING * found.literals
     return found.literals < 2 or found.literals_agreeing >= LITERALS_AGREEING * found.literals
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,69 @@ def test_code_of_the_same_shape_with_other_names_throughout_is_not_a_renamed_cop
     output.write_text(shaped)
     (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
     assert result.matches == ()
+
+
+TWIN = '''
+class Codec:
+    def encode(self, input, errors="strict"):
+        return codecs.charmap_encode(input, errors, encoding_table)
+
+    def decode(self, input, errors="strict"):
+        return codecs.charmap_decode(input, errors, decoding_table)
+
+
+class IncrementalEncoder:
+    def encode(self, input, final=False):
+        return codecs.charmap_encode(input, self.errors, encoding_table)[0]
+
+
+def getregentry():
+    return codecs.CodecInfo(name="{name}", encode=Codec().encode, decode=Codec().decode,
+                            incrementalencoder=IncrementalEncoder, streamwriter=None)
+'''
+
+
+def test_of_two_twins_the_one_whose_literals_the_copy_keeps_is_named(tmp_path: Path) -> None:
+    """Files that differ only in a literal look the same to the renamed channel; the source's
+    text tells which one a renamed copy comes from."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "cp1250.py").write_text(TWIN.replace("{name}", "cp1250"))
+    (corpus / "cp1251.py").write_text(TWIN.replace("{name}", "cp1251"))
+    cat = str(tmp_path / "cat")
+    catalog_api.index([str(corpus)], catalog=cat)
+    renamed = (TWIN.replace("{name}", "cp1251").replace("Codec", "Coder").replace("input", "data")
+               .replace("errors", "mode").replace("IncrementalEncoder", "StepEncoder"))
+    for name in ("a.py", "b.py"):  # whichever order the catalog lists them in
+        output = tmp_path / name
+        output.write_text(renamed)
+        (result,) = trace_api.trace([str(output)], catalog=cat).inputs
+        assert [m.source for m in result.matches] == ["cp1251.py"], [(m.source, m.kind) for m in result.matches]
+
+
+TABLE = "".join(f'''
+class c_{name}(_SimpleCData):
+    _type_ = "{code}"
+_check_size(c_{name})
+''' for name, code in [("ushort", "H"), ("long", "l"), ("ulong", "L"), ("int", "i"), ("uint", "I"), ("float", "f"),
+                       ("double", "d"), ("longdouble", "g"), ("longlong", "q"), ("ulonglong", "Q"), ("ubyte", "B"),
+                       ("byte", "b"), ("char", "c")])
+
+
+@pytest.mark.parametrize(("codes", "found"), [("same", True), ("other", False)])
+def test_renamed_repeated_structure_counts_when_its_literals_are_the_sources(
+        tmp_path: Path, codes: str, found: bool) -> None:
+    """A table of near-identical entries looks alike to the renamed channel whatever it says;
+    renamed, it is a copy when its literals line up with the source's, not when they differ."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ctypes_table.py").write_text("import sys\n" + TABLE)
+    cat = str(tmp_path / "cat")
+    catalog_api.index([str(corpus)], catalog=cat)
+    renamed = TABLE.replace("_check_size", "ensure_width").replace("c_", "kind_").replace("_type_", "code")
+    if codes == "other":
+        renamed = re.sub(r'"(\w)"', lambda m: f'"{chr(ord(m.group(1)) ^ 32)}x"', renamed)
+    output = tmp_path / "answer.py"
+    output.write_text(renamed)
+    (result,) = trace_api.trace([str(output)], catalog=cat).inputs
+    assert bool(result.matches) is found, [(m.source, m.kind, m.tokens) for m in result.matches]

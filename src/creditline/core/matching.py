@@ -383,12 +383,14 @@ class RenamingEvidence:
     of aligned identifiers that follow one renaming (each query name stands for one source name
     throughout, and each source name for one query name: 1.0 for a copy whose names were
     replaced consistently; the lower of the two shares); ``literals`` aligned
-    string and number literals and ``literals_agreeing`` those that are the same."""
+    string and number literals and ``literals_agreeing`` those that are the same; ``same`` the
+    aligned tokens that are literally the source's."""
 
     consistency: float
     identifiers: int
     literals: int
     literals_agreeing: int
+    same: int = 0  # aligned tokens that are literally the source's (kept names, keywords, literals)
 
 
 def renaming_evidence(q_exact: np.ndarray, q_renamed: np.ndarray, s_exact: np.ndarray, s_renamed: np.ndarray,
@@ -406,7 +408,8 @@ def renaming_evidence(q_exact: np.ndarray, q_renamed: np.ndarray, s_exact: np.nd
     literal = np.isin(qr, literal_values)
     ident = (qr != qe) & ~literal
     consistency = min(_one_to_one(qe[ident], se[ident]), _one_to_one(se[ident], qe[ident]))
-    return RenamingEvidence(consistency, int(ident.sum()), int(literal.sum()), int((qe[literal] == se[literal]).sum()))
+    return RenamingEvidence(consistency, int(ident.sum()), int(literal.sum()), int((qe[literal] == se[literal]).sum()),
+                            int((qe == se).sum()))
 
 
 def _one_to_one(names: np.ndarray, stand_ins: np.ndarray) -> float:
