@@ -452,3 +452,14 @@ def test_renaming_evidence_of_same_shape_code_written_apart() -> None:
     found = renaming_evidence(*_renamed(query), *_renamed(source), np.array([LIT], dtype=np.uint64))
     assert found.consistency < 0.9
     assert (found.literals, found.literals_agreeing) == (2, 0)
+
+
+def test_renaming_evidence_lines_up_repeated_lines_from_the_end_of_a_range_that_starts_early() -> None:
+    """Hits on repeated lines can start a span's source range a few lines early; the query is
+    then compared with the end of the range token for token, not searched (which pairs the
+    repeated lines wrongly)."""
+    body = "left ( 90 ) ; forward ( 170 ) ; up ( ) ; left ( 90 ) ; down ( ) ; forward ( 170 ) ;"
+    source = ("forward ( 340 ) ; up ( ) ; " + body).split()
+    query = body.replace("left", "turn").replace("forward", "step").replace("up", "lift").split()
+    found = renaming_evidence(*_renamed(query), *_renamed(source), np.array([LIT], dtype=np.uint64))
+    assert found.consistency == 1.0 and (found.literals, found.literals_agreeing) == (4, 4)

@@ -396,14 +396,23 @@ class RenamingEvidence:
 def renaming_evidence(q_exact: np.ndarray, q_renamed: np.ndarray, s_exact: np.ndarray, s_renamed: np.ndarray,
                       literal_values: np.ndarray) -> RenamingEvidence:
     """:class:`RenamingEvidence` of a query token range against a source token range (each as
-    its exact and its renamed-channel hashes), aligned on the renamed hashes (a longest common
-    subsequence, rapidfuzz). A renamed token that differs from its exact one is an identifier
+    its exact and its renamed-channel hashes), aligned on the renamed hashes: token for token
+    when they are the same, else by a longest common subsequence (rapidfuzz). A renamed token that differs from its exact one is an identifier
     or, when it is one of ``literal_values`` (the placeholders), a literal."""
-    blocks = [op for op in LCSseq.opcodes(q_renamed.tolist(), s_renamed.tolist()) if op.tag == "equal"]
-    if not blocks:
-        return RenamingEvidence(1.0, 0, 0, 0)
-    qi = np.concatenate([np.arange(b.src_start, b.src_end) for b in blocks])
-    si = np.concatenate([np.arange(b.dest_start, b.dest_end) for b in blocks])
+    n, m = len(q_renamed), len(s_renamed)
+    # token for token where the query is the start or the end of the source range (a range taken
+    # from hits on repeated lines may begin or end early): a search would misalign repeated lines
+    at = 0 if n <= m and np.array_equal(q_renamed, s_renamed[:n]) else \
+        m - n if n <= m and np.array_equal(q_renamed, s_renamed[m - n :]) else None
+    if at is not None:
+        qi = np.arange(n)
+        si = qi + at
+    else:
+        blocks = [op for op in LCSseq.opcodes(q_renamed.tolist(), s_renamed.tolist()) if op.tag == "equal"]
+        if not blocks:
+            return RenamingEvidence(1.0, 0, 0, 0)
+        qi = np.concatenate([np.arange(b.src_start, b.src_end) for b in blocks])
+        si = np.concatenate([np.arange(b.dest_start, b.dest_end) for b in blocks])
     qe, se, qr = q_exact[qi], s_exact[si], q_renamed[qi]
     literal = np.isin(qr, literal_values)
     ident = (qr != qe) & ~literal
