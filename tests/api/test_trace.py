@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from creditline import catalog_api, trace_api
 from creditline.cli.main import cli
+from creditline.model import Match
 from samples import INTERVALS_CODE
 
 WORDS = ("river mountain lantern harbor meadow violet thunder copper willow falcon ember glacier orchard "
@@ -202,16 +203,20 @@ def test_catalog_of_other_fingerprints_is_refused_for_tracing_not_for_inspection
     assert result.exit_code != 0 and "fingerprint" in result.output + (result.stderr or "")
 
 
-def test_a_copy_is_found_to_its_exact_first_and_last_word(catalog: str, tmp_path: Path) -> None:
-    """Fingerprints alone place the ends of a copy only to within a winnowing window; the text
-    the catalog keeps puts them on the copy's first and last word, in the input and the source."""
-    words = LYRICS.split()
-    copied = " ".join(words[37:151])
+def _trace_lyrics_copy(catalog: str, tmp_path: Path) -> tuple[str, str, Match]:
+    """An answer quoting 114 words of the catalogued song mid-line: (copied words, answer, its one match)."""
+    copied = " ".join(LYRICS.split()[37:151])
     output = tmp_path / "answer.md"
     output.write_text("Sure, here it is: " + copied + " Enjoy!\n")
     (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
     (m,) = result.matches
-    text = output.read_text()
+    return copied, output.read_text(), m
+
+
+def test_a_copy_is_found_to_its_exact_first_and_last_word(catalog: str, tmp_path: Path) -> None:
+    """Fingerprints alone place the ends of a copy only to within a winnowing window; the text
+    the catalog keeps puts them on the copy's first and last word, in the input and the source."""
+    copied, text, m = _trace_lyrics_copy(catalog, tmp_path)
     assert text[m.input_start:m.input_end] == copied
     source = (tmp_path / "corpus" / "song.txt").read_text()
     assert " ".join(source[m.source_start:m.source_end].split()) == copied
@@ -223,14 +228,9 @@ def test_a_catalog_without_texts_still_traces(catalog: str, tmp_path: Path) -> N
 
     with sqlite3.connect(Path(catalog) / "catalog.sqlite") as conn:
         conn.execute("DROP TABLE texts")
-    words = LYRICS.split()
-    copied = " ".join(words[37:151])
-    output = tmp_path / "answer.md"
-    output.write_text("Sure, here it is: " + copied + " Enjoy!\n")
-    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
-    (m,) = result.matches
+    copied, text, m = _trace_lyrics_copy(catalog, tmp_path)
     assert m.source == "song.txt"
-    assert copied.find(output.read_text()[m.input_start:m.input_end]) >= 0
+    assert copied.find(text[m.input_start:m.input_end]) >= 0
 
 
 def test_a_short_copy_broken_by_inserted_lines_is_found(catalog: str, tmp_path: Path) -> None:
