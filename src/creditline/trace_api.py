@@ -291,7 +291,7 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
                                                max_skip=BRIDGE_SKIP, run=BRIDGE_RUN)
                     if shared < min_tokens:
                         continue
-        elif span.tokens < min_tokens:
+        elif span.tokens < min_tokens or id(original) in repeated:  # nothing to check them against
             continue
         out.append((span, channel))
     return out
