@@ -56,7 +56,11 @@ def scan_text(text: str, path: str = "-", *, copyrights: bool = True) -> FileRes
 
 
 def _info_by_spdx(index: LicenseIndex) -> dict[str, object]:
-    return {lic.spdx.lower(): lic for lic in index.licenses.values()}
+    """License info by lower-cased SPDX id (made once per index)."""
+    cached = index.memo.get("info_by_spdx")
+    if cached is None:
+        cached = index.memo["info_by_spdx"] = {lic.spdx.lower(): lic for lic in index.licenses.values()}
+    return cached  # type: ignore[return-value]
 
 
 def _obligation_lookup(index: LicenseIndex) -> Callable[[str], tuple[Obligations, ...]]:
