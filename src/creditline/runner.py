@@ -48,17 +48,23 @@ def share(**values: Any) -> None:
     _STATE.update(values)
 
 
-def _find_malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS, Windows)."""
+def _libc_function(name: str, argtypes: list[Any], restype: Any) -> Any:
+    """The C library's function ``name`` with its signature set, or None where it has none
+    (not Linux, musl, an older glibc)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        function = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim  # type: ignore[no-any-return]
+    function.argtypes = argtypes
+    function.restype = restype
+    return function
+
+
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS, Windows)."""
+    return _libc_function("malloc_trim", [ctypes.c_size_t], ctypes.c_int)  # type: ignore[no-any-return]
 
 
 class _MallInfo2(ctypes.Structure):
@@ -68,15 +74,7 @@ class _MallInfo2(ctypes.Structure):
 
 def _find_mallinfo2() -> Callable[[], _MallInfo2] | None:
     """glibc's ``mallinfo2`` (glibc 2.33 and later), or None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        info = ctypes.CDLL(None).mallinfo2
-    except (OSError, AttributeError):
-        return None
-    info.argtypes = []
-    info.restype = _MallInfo2
-    return info  # type: ignore[no-any-return]
+    return _libc_function("mallinfo2", [], _MallInfo2)  # type: ignore[no-any-return]
 
 
 _MALLOC_TRIM = _find_malloc_trim()
