@@ -16,6 +16,10 @@ come, and the report keeps counts plus at most ``max_rows`` rows. What grows wit
 what duplicate detection needs: per distinct row a 16-byte digest (about 0.1 KB in a dict) and,
 per row that is not a near duplicate, its MinHash signature and LSH bands (about 0.35 KB): some
 35 MB for 90,000 rows (a GB of source files).
+
+An exact repeat of an earlier row (the same text) is not scanned again: it takes the first row's
+license, evidence and copyrights, kept per distinct row for that (a dict entry, about 0.1 KB,
+pointing at facts stored once however many rows share them).
 """
 
 from __future__ import annotations
@@ -111,9 +115,10 @@ class _Facts:
     copyrights: tuple[str, ...]
     holders: tuple[str, ...]
     declared: str | None
-    signature: np.ndarray
+    signature: np.ndarray | None  # None for an exact repeat: it is not indexed for near duplicates
 
 
+_Known = tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # what a repeat takes from its first
 @functools.lru_cache(maxsize=4096)
 def _resolve_declared(value: str) -> str | None:
     return api.resolve_declared(value, get_index())
@@ -123,6 +128,8 @@ def _rows_facts(docs: list[Document]) -> list[_Facts]:
     """License, copyrights and MinHash signature of each row of a batch (runs in a worker):
     license detection runs on the whole batch at once, which is several times cheaper for
     short rows than one call per row, with the same results."""
+    if not docs:
+        return []
     scans = scan_documents(docs, runner.state("index"), copyrights=True)
     signatures = dedup.text_signatures([doc.text for doc in docs])  # right after: shares the scan's words
     out = []
@@ -161,27 +168,56 @@ class _State:
     optouts: OptOutChecker | None
     catalog: object | None
     obligations: ObligationCache = field(default_factory=ObligationCache)
-    seen: dict[bytes, int] = field(default_factory=dict)
+    seen: dict[bytes, int] = field(default_factory=dict)  # text digest -> first row with that text
+    known: dict[int, _Known] = field(default_factory=dict)  # first row -> its text's facts, for its repeats
+    interned: dict[_Known, _Known] = field(default_factory=dict)  # one object per distinct facts
     near: dedup.NearDuplicates = field(default_factory=dedup.NearDuplicates)
     clusters: dict[int, list[int]] = field(default_factory=dict)
     cluster_kind: dict[int, str] = field(default_factory=dict)
 
 
-def _duplicates(state: _State, rows: list[Row], facts: list[_Facts]) -> list[tuple[int | None, str | None]]:
+def _digest(row: Row) -> bytes:
+    sha1 = row.document.sha1
+    return bytes.fromhex(sha1)[:16] if sha1 else b""
+
+
+def _first_of(state: _State, row: Row) -> int | None:
+    """The earlier row with the same text as ``row`` (None when there is none: the row is then
+    the first with its text). Asked of every row in input order, as rows are read."""
+    digest = _digest(row)
+    if not digest:
+        return None
+    first = state.seen.get(digest)
+    if first is None:
+        state.seen[digest] = row.row
+    return first
+
+
+def _remember(state: _State, row: Row, facts: _Facts) -> None:
+    """Keep what the exact repeats of ``row`` will take from it (one object per distinct value:
+    rows under one license with no copyright notice all share one)."""
+    if _digest(row):
+        known = (facts.detected, facts.evidence, facts.copyrights, facts.holders)
+        state.known[row.row] = state.interned.setdefault(known, known)
+
+
+def _repeat_facts(state: _State, row: Row, first: int) -> _Facts:
+    """The facts of an exact repeat of row ``first``: its text's facts are the first row's
+    (scanning it again would find the same), its declared license its own."""
+    detected, evidence, copyrights, holders = state.known[first]
+    raw = row.document.declared.get("license")
+    return _Facts(detected, evidence, copyrights, holders, _resolve_declared(raw) if raw else None, None)
+
+
+def _duplicates(state: _State, rows: list[Row], signatures: list[np.ndarray | None],
+                firsts: list[int | None]) -> list[tuple[int | None, str | None]]:
     """For each row of a batch, in order: the earlier row it repeats and how (``exact``: the
-    same text; ``near``: MinHash LSH, looked up for the whole batch at once), or ``(None, None)``."""
-    first: list[int | None] = []
-    for row in rows:
-        sha1 = row.document.sha1
-        digest = bytes.fromhex(sha1)[:16] if sha1 else b""
-        seen = state.seen.get(digest) if digest else None
-        if seen is None and digest:
-            state.seen[digest] = row.row
-        first.append(seen)
-    fresh = [i for i, f in enumerate(first) if f is None]
-    near = state.near.add_many([rows[i].row for i in fresh], np.stack([facts[i].signature for i in fresh])) \
-        if fresh else []
-    out: list[tuple[int | None, str | None]] = [(f, "exact" if f is not None else None) for f in first]
+    same text, found as the rows were read, ``firsts``; ``near``: MinHash LSH, looked up for
+    the whole batch at once), or ``(None, None)``."""
+    fresh = [i for i, f in enumerate(firsts) if f is None]
+    near = state.near.add_many([rows[i].row for i in fresh], np.stack([signatures[i] for i in fresh])) \
+        if fresh else []  # type: ignore[misc]
+    out: list[tuple[int | None, str | None]] = [(f, "exact" if f is not None else None) for f in firsts]
     for i, f in zip(fresh, near):
         if f is not None:
             out[i] = (f, "near")
@@ -348,20 +384,29 @@ def _pass(dataset: str, *, columns: Columns | None, policy: Policy | None, catal
     items = iter_rows(dataset, spec, full_rows=full_rows, refs=full_rows, limits=limits)  # only a writer needs refs
 
     def generate() -> Iterator[_Item]:
-        pending: deque[Row | RowError] = deque()
+        # Per batch handed out: its entries (rows and unreadable rows, in input order), each row
+        # with the earlier row it exactly repeats. Repeats are not scanned (they take their first
+        # row's facts) but count towards the batch's size, which bounds the text held here.
+        groups: deque[list[tuple[Row | RowError, int | None]]] = deque()
 
         def batches() -> Iterator[list[Document]]:
+            entries: list[tuple[Row | RowError, int | None]] = []
             batch: list[Document] = []
             size = 0
             for item in items:
-                pending.append(item)
+                first = None
                 if isinstance(item, Row):
-                    batch.append(item.document)
+                    first = _first_of(state, item)
                     size += item.document.size
-                    if len(batch) >= BATCH_ROWS or size >= BATCH_BYTES:
-                        yield batch
-                        batch, size = [], 0
-            if batch:
+                    if first is None:
+                        batch.append(item.document)
+                entries.append((item, first))
+                if len(batch) >= BATCH_ROWS or size >= BATCH_BYTES:
+                    groups.append(entries)
+                    yield batch
+                    entries, batch, size = [], [], 0
+            if entries:
+                groups.append(entries)
                 yield batch
 
         done = 0
@@ -369,28 +414,29 @@ def _pass(dataset: str, *, columns: Columns | None, policy: Policy | None, catal
             per_batch = runner.map_ordered(_rows_facts, batches(), jobs=jobs, batch_size=1,
                                            initializer=("index", get_index), parent_works=True)
             for facts in per_batch:
-                entries: list[Row | RowError] = []  # the batch's rows and the errors before them
-                rows: list[Row] = []
-                while len(rows) < len(facts):
-                    entry = pending.popleft()
-                    entries.append(entry)
-                    if isinstance(entry, Row):
-                        rows.append(entry)
-                duplicates = iter(_duplicates(state, rows, facts))
-                facts_of = iter(facts)
-                for item in entries:
+                entries = groups.popleft()
+                rows = [item for item, _ in entries if isinstance(item, Row)]
+                firsts = [first for item, first in entries if isinstance(item, Row)]
+                scanned = iter(facts)
+                row_facts = [next(scanned) if first is None else None for first in firsts]
+                signatures = [f.signature if f is not None else None for f in row_facts]
+                duplicates = iter(_duplicates(state, rows, signatures, firsts))
+                facts_of = iter(row_facts)
+                for item, first in entries:
                     if isinstance(item, RowError):
                         yield item, _error_result(item), ("unreadable",)
                         continue
-                    result, kinds = _row_result(state, item, next(facts_of), next(duplicates))
+                    found = next(facts_of)
+                    if found is None:
+                        assert first is not None
+                        found = _repeat_facts(state, item, first)
+                    else:
+                        _remember(state, item, found)
+                    result, kinds = _row_result(state, item, found, next(duplicates))
                     done += 1
                     if progress is not None and done % 256 == 0:
                         progress(done, None, dataset)
                     yield item, result, kinds
-            while pending:
-                error = pending.popleft()
-                assert isinstance(error, RowError)
-                yield error, _error_result(error), ("unreadable",)
         finally:
             if state.catalog is not None:
                 state.catalog.close()  # type: ignore[attr-defined]

@@ -255,3 +255,36 @@ def test_cli_filter_writes_both_files_and_refuses_to_overwrite_the_input(stack: 
     assert same.exit_code == 2 and "overwrite" in same.output
     bad = runner.invoke(cli, ["filter", str(stack), "--policy", "no-such-policy", "-o", str(out)])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_exact_repeats_take_their_first_rows_facts_without_a_second_scan(tmp_path: Path, jobs: int,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row repeating an earlier row's text (here far apart, in other batches, and one declaring
+    another license) is reported as if scanned, but its text is scanned once."""
+    monkeypatch.setattr(dataset_api, "BATCH_ROWS", 3)
+    repeats = [("x0", GPL_C, ["GPL-3.0-or-later"], "roe/hello", "copy.c"),
+               ("x1", MIT_PY, ["Apache-2.0"], "fork/other", "config.py"),  # declared differs from r0's
+               ("x2", GPL_C, [], "roe/hello", "again.c")]
+    path = _stack_parquet(tmp_path / "rep.parquet", ROWS + repeats)
+    scanned: list[str] = []
+    scan = dataset_api._rows_facts
+
+    def counting(docs):  # type: ignore[no-untyped-def]
+        scanned.extend(d.text for d in docs)
+        return scan(docs)
+
+    if jobs == 1:  # a worker process could not report back what it scanned
+        monkeypatch.setattr(dataset_api, "_rows_facts", counting)
+    report = dataset_api.audit(str(path), jobs=jobs, max_rows=100)
+    if jobs == 1:
+        assert sorted(scanned) == sorted(r[1] for r in ROWS[:6] + ROWS[7:])  # r6 repeats r0 too
+    rows = {r.id: r for r in report.rows}
+    assert report.rows_total == len(ROWS) + 3 and report.exact_duplicates == 4
+    for rid, first in (("x0", "r2"), ("x2", "r2"), ("x1", "r0")):
+        r, f = rows[rid], rows[first]
+        assert (r.duplicate_of, r.duplicate_kind) == (f.row, "exact")
+        assert (r.detected_license, r.copyrights, r.holders, r.evidence) == (
+            f.detected_license, f.copyrights, f.holders, f.evidence)
+    assert rows["x1"].declared_license == "Apache-2.0" and rows["x1"].license_agrees is False
+    assert rows["x2"].declared_license is None and rows["x2"].license == "GPL-3.0-or-later"
