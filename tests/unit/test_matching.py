@@ -463,3 +463,17 @@ def test_renaming_evidence_lines_up_repeated_lines_from_the_end_of_a_range_that_
     query = body.replace("left", "turn").replace("forward", "step").replace("up", "lift").split()
     found = renaming_evidence(*_renamed(query), *_renamed(source), np.array([LIT], dtype=np.uint64))
     assert found.consistency == 1.0 and (found.literals, found.literals_agreeing) == (4, 4)
+
+
+def test_renaming_evidence_lines_up_a_table_of_entries_by_their_literals() -> None:
+    """Entries of one shape that differ in their strings (a ctypes-style type table): the copy
+    of entries 2-4 is lined up with entries 2-4 of the source range 1-5, where abstract literals
+    would let it slide to entries 1-3 and find all the strings different."""
+    def entry(name: str, code: str) -> str:
+        return f"class {name} ( base ) : kind = '{code}' ; check ( {name} ) ;"
+
+    codes = ["h", "H", "l", "L", "q"]
+    source = " ".join(entry(f"c_{c.lower()}{i}", c) for i, c in enumerate(codes)).split()
+    query = " ".join(entry(f"t{i}", c) for i, c in enumerate(codes[1:4])).split()
+    found = renaming_evidence(*_renamed(query), *_renamed(source), np.array([LIT], dtype=np.uint64))
+    assert found.consistency == 1.0 and (found.literals, found.literals_agreeing) == (3, 3)

@@ -382,9 +382,9 @@ class RenamingEvidence:
     """How a renamed span's aligned tokens agree with its source's: ``consistency``, the share
     of aligned identifiers that follow one renaming (each query name stands for one source name
     throughout, and each source name for one query name: 1.0 for a copy whose names were
-    replaced consistently; the lower of the two shares); ``literals`` aligned
-    string and number literals and ``literals_agreeing`` those that are the same; ``same`` the
-    aligned tokens that are literally the source's."""
+    replaced consistently; the lower of the two shares); ``literals`` the string and number
+    literals of the query within the aligned range and ``literals_agreeing`` those aligned with
+    the same literal in the source; ``same`` the aligned tokens that are literally the source's."""
 
     consistency: float
     identifiers: int
@@ -396,29 +396,51 @@ class RenamingEvidence:
 def renaming_evidence(q_exact: np.ndarray, q_renamed: np.ndarray, s_exact: np.ndarray, s_renamed: np.ndarray,
                       literal_values: np.ndarray) -> RenamingEvidence:
     """:class:`RenamingEvidence` of a query token range against a source token range (each as
-    its exact and its renamed-channel hashes), aligned on the renamed hashes: token for token
-    when they are the same, else by a longest common subsequence (rapidfuzz). A renamed token that differs from its exact one is an identifier
-    or, when it is one of ``literal_values`` (the placeholders), a literal."""
-    n, m = len(q_renamed), len(s_renamed)
-    # token for token where the query is the start or the end of the source range (a range taken
-    # from hits on repeated lines may begin or end early): a search would misalign repeated lines
-    at = 0 if n <= m and np.array_equal(q_renamed, s_renamed[:n]) else \
-        m - n if n <= m and np.array_equal(q_renamed, s_renamed[m - n :]) else None
-    if at is not None:
-        qi = np.arange(n)
-        si = qi + at
-    else:
-        blocks = [op for op in LCSseq.opcodes(q_renamed.tolist(), s_renamed.tolist()) if op.tag == "equal"]
-        if not blocks:
-            return RenamingEvidence(1.0, 0, 0, 0)
-        qi = np.concatenate([np.arange(b.src_start, b.src_end) for b in blocks])
-        si = np.concatenate([np.arange(b.dest_start, b.dest_end) for b in blocks])
+    its exact and its renamed-channel hashes). A renamed token that differs from its exact one
+    is an identifier or, when it is one of ``literal_values`` (the placeholders), a literal.
+    The ranges are aligned on their renamed hashes with literals kept as they are (a renamed
+    copy keeps its strings and numbers): token for token when they are the same, else by a
+    longest common subsequence (rapidfuzz). Kept literals tie the alignment down where the
+    code repeats itself (a table of entries of one shape that differ in their strings), which
+    abstract literals would let slide by an entry."""
+    q_literal, s_literal = np.isin(q_renamed, literal_values), np.isin(s_renamed, literal_values)
+    q_keys, s_keys = np.where(q_literal, q_exact, q_renamed), np.where(s_literal, s_exact, s_renamed)
+    aligned = _aligned(q_keys, s_keys)
+    if aligned is None:
+        return RenamingEvidence(1.0, 0, 0, 0)
+    qi, si = aligned
     qe, se, qr = q_exact[qi], s_exact[si], q_renamed[qi]
-    literal = np.isin(qr, literal_values)
-    ident = (qr != qe) & ~literal
+    literal = q_literal[qi] & s_literal[si]
+    ident = (qr != qe) & ~q_literal[qi]
     consistency = min(_one_to_one(qe[ident], se[ident]), _one_to_one(se[ident], qe[ident]))
-    return RenamingEvidence(consistency, int(ident.sum()), int(literal.sum()), int((qe[literal] == se[literal]).sum()),
+    in_range = int(q_literal[qi[0] : qi[-1] + 1].sum())
+    return RenamingEvidence(consistency, int(ident.sum()), in_range, int((qe[literal] == se[literal]).sum()),
                             int((qe == se).sum()))
+
+
+_GAPLESS_CELLS = 4_000_000  # offsets x tokens compared when looking for a gapless alignment
+
+
+def _aligned(q_keys: np.ndarray, s_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Positions of the query's and the source's tokens paired by an alignment (None when none
+    pair). Token for token at one offset when that pairs as many tokens as a longest common
+    subsequence does (a copy of a stretch of the source: the subsequence search would pair an
+    entry of repeated code with its neighbour as readily as with itself), else that subsequence."""
+    n, m = len(q_keys), len(s_keys)
+    ops = [op for op in LCSseq.opcodes(q_keys.tolist(), s_keys.tolist()) if op.tag == "equal"]
+    if not ops:
+        return None
+    common = sum(op.src_end - op.src_start for op in ops)
+    if n <= m and (m - n + 1) * n <= _GAPLESS_CELLS:
+        agree = np.lib.stride_tricks.sliding_window_view(s_keys, n) == q_keys
+        per_offset = agree.sum(axis=1)
+        best = int(per_offset.argmax())
+        if per_offset[best] >= common:
+            qi = np.flatnonzero(agree[best])
+            return qi, qi + best
+    qi = np.concatenate([np.arange(op.src_start, op.src_end) for op in ops])
+    si = np.concatenate([np.arange(op.dest_start, op.dest_end) for op in ops])
+    return qi, si
 
 
 def _one_to_one(names: np.ndarray, stand_ins: np.ndarray) -> float:
