@@ -221,6 +221,15 @@ class SourceTokens:
         text = self._text(work_id)
         return None if text is None else text[start : min(end, start + EXCERPT_CHARS)]
 
+    def whole(self, work_id: int) -> tuple[TokenStream, TokenStream] | None:
+        """(tokens, words) of the work's whole text, as :meth:`__call__` gives for a short one."""
+        text = self._text(work_id)
+        if text is None:
+            return None
+        if work_id not in self._whole:
+            self._whole[work_id] = _streams(text, self._cat.work(work_id).path, fragment=False)
+        return self._whole[work_id]
+
     def __call__(self, work_id: int, start: int, end: int) -> tuple[TokenStream, TokenStream] | None:
         """(tokens as indexed, words) of the work, covering at least its characters
         ``[start - SOURCE_MARGIN, end + SOURCE_MARGIN)`` with offsets in the whole text; None
@@ -228,11 +237,9 @@ class SourceTokens:
         text = self._text(work_id)
         if text is None:
             return None
-        path = self._cat.work(work_id).path
         if len(text) <= WHOLE_SOURCE_CHARS:
-            if work_id not in self._whole:
-                self._whole[work_id] = _streams(text, path, fragment=False)
-            return self._whole[work_id]
+            return self.whole(work_id)
+        path = self._cat.work(work_id).path
         lo, hi = max(0, start - SOURCE_MARGIN), min(len(text), end + SOURCE_MARGIN)
         cached = self._windows.get(work_id)
         if cached is not None and cached[0] <= max(0, start - SOURCE_MARGIN // 2) and \
@@ -275,6 +282,8 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
     for original, channel in found:
         span = original
         made = sources(span.work, *reach[span.work])
+        if made is not None and channel != "words" and _misread(made[0], span):
+            made = sources.whole(span.work)
         if made is not None:
             src_tokens, src_words = made
             query, source = (words, src_words) if channel == "words" else (tokens, src_tokens)
@@ -295,6 +304,14 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
             continue
         out.append((span, channel))
     return out
+
+
+def _misread(source: TokenStream, span: SpanHit) -> bool:
+    """Whether a window of a source file, parsed as a fragment, reads the span's source range
+    as far fewer tokens than the span matched there (the window began inside a docstring or
+    a comment and the parse took the code in it for a string): the whole file must be read."""
+    inside = int(np.searchsorted(source.ends, span.s_end, "right")) - int(np.searchsorted(source.starts, span.s_start))
+    return inside * 2 < span.tokens
 
 
 def _union_length(ranges: list[tuple[int, int]]) -> int:

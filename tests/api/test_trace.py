@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 from creditline import catalog_api, trace_api
 from creditline.cli.main import cli
+from creditline.core.matching import SpanHit
+from creditline.core.normalize import code_tokens
 from creditline.model import Match
 from samples import INTERVALS_CODE
 
@@ -328,3 +330,31 @@ def test_renamed_repeated_structure_counts_when_its_literals_are_the_sources(
     output.write_text(renamed)
     (result,) = trace_api.trace([str(output)], catalog=cat).inputs
     assert bool(result.matches) is found, [(m.source, m.kind, m.tokens) for m in result.matches]
+
+
+def test_a_source_window_misread_as_a_string_is_read_from_the_whole_file(tmp_path: Path) -> None:
+    """A long source is re-tokenised only around a span, as a fragment. When that window starts
+    inside a long docstring, its parse can take the code after the docstring for a string (here
+    9 tokens where the file has 40): the span is then checked against the whole file."""
+    prose = "\n".join(f"This module reads chunk number {i} of a stream and tells the caller where it ends"
+                      for i in range(25))
+    code = "\n\n".join(f'def step_{i}(value, scale):\n    """Scale value number {i}."""\n    total = value * scale + {i}\n'
+                       f'    return total\n' for i in range(40))
+    text = '"""' + prose + '\n"""\n\n' + code
+    assert len(text) > trace_api.WHOLE_SOURCE_CHARS and text.index("def step_1(") > trace_api.SOURCE_MARGIN
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "mod.py").write_text(text)
+    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
+    cat = catalog_api.open_for_reading(str(tmp_path / "cat"), lookup=True)
+    (work,) = list(cat.works())
+    sources = trace_api.SourceTokens(cat)
+    start, end = text.index("def step_1("), text.index("def step_3(")
+    span = SpanHit(work=work.id, q_token_start=0, q_token_end=40, q_start=0, q_end=end - start, s_start=start,
+                   s_end=end, fingerprints=5, weight=5.0)
+    window = sources(work.id, start, end)
+    whole = sources.whole(work.id)
+    assert window is not None and whole is not None
+    assert trace_api._misread(window[0], span) and not trace_api._misread(whole[0], span)
+    inside = (whole[0].starts >= start) & (whole[0].ends <= end)
+    assert inside.sum() == 2 * len(code_tokens('def step_1(value, scale):\n    """x."""\n    total = value * scale + 1\n'
+                                               '    return total\n', "python").exact)
