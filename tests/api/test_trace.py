@@ -358,3 +358,43 @@ def test_a_source_window_misread_as_a_string_is_read_from_the_whole_file(tmp_pat
     inside = (whole[0].starts >= start) & (whole[0].ends <= end)
     assert inside.sum() == 2 * len(code_tokens('def step_1(value, scale):\n    """x."""\n    total = value * scale + 1\n'
                                                '    return total\n', "python").exact)
+
+
+SETTINGS_PY = '''import os
+
+
+def unrelated_helper(items):
+    return sorted(set(items))
+
+
+def load_settings(path, fallback):
+    with open(path, "r", encoding="utf-8") as handle:
+        data = handle.read()
+    return data or fallback
+
+
+class Other:
+    pass
+'''
+
+
+@pytest.mark.parametrize(("literals", "found"), [(('"r"', '"utf-8"'), True), (('"rb"', '"latin-1"'), False)])
+def test_a_short_renamed_copy_counts_when_it_keeps_the_sources_literals(tmp_path: Path, literals: tuple[str, str],
+                                                                          found: bool) -> None:
+    """A renamed function under RENAMED_ALONE_TOKENS tokens (33 here) with nothing else copied
+    counts when the renaming is flawless and it keeps at least two of the source's literals;
+    the same shape with other strings is other code."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "settings.py").write_text(SETTINGS_PY)
+    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
+    body = SETTINGS_PY[SETTINGS_PY.index("def load_settings"):SETTINGS_PY.index("class Other")]
+    for old, new in (("load_settings", "read_conf"), ("path", "where"), ("fallback", "default"), ("handle", "fh"),
+                     ("data", "text"), ('"r"', literals[0]), ('"utf-8"', literals[1])):
+        body = body.replace(old, new)
+    answer = tmp_path / "answer.md"
+    answer.write_text("Here is how you could do it:\n\n```python\n" + body + "```\n\nThat reads the file.\n")
+    (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
+    matches = [(m.source, m.kind) for m in result.matches]
+    assert matches == ([("settings.py", "renamed")] if found else [])
+    if found:
+        assert result.matches[0].tokens < trace_api.RENAMED_ALONE_TOKENS
