@@ -119,6 +119,8 @@ class _Facts:
 
 
 _Known = tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # what a repeat takes from its first
+
+
 @functools.lru_cache(maxsize=4096)
 def _resolve_declared(value: str) -> str | None:
     return api.resolve_declared(value, get_index())
@@ -215,8 +217,8 @@ def _duplicates(state: _State, rows: list[Row], signatures: list[np.ndarray | No
     same text, found as the rows were read, ``firsts``; ``near``: MinHash LSH, looked up for
     the whole batch at once), or ``(None, None)``."""
     fresh = [i for i, f in enumerate(firsts) if f is None]
-    near = state.near.add_many([rows[i].row for i in fresh], np.stack([signatures[i] for i in fresh])) \
-        if fresh else []  # type: ignore[misc]
+    scanned = [s for s in signatures if s is not None]  # the fresh rows' signatures: only they were scanned
+    near = state.near.add_many([rows[i].row for i in fresh], np.stack(scanned)) if fresh else []
     out: list[tuple[int | None, str | None]] = [(f, "exact" if f is not None else None) for f in firsts]
     for i, f in zip(fresh, near):
         if f is not None:
