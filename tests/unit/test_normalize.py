@@ -276,6 +276,29 @@ class TestFragments:
         assert got.exact.tolist() == expected
         assert fragment[got.starts[0] : got.ends[0]] == "if"  # offsets point into the fragment as given
 
+    def test_fragment_inside_a_docstring_of_a_file_full_of_docstrings(self) -> None:
+        """The docstrings of the code after the cut are strings in every reading, so they do not
+        count against the one that puts quotes before the fragment; only the part that reading
+        puts inside the opened docstring does (here 10% of the text)."""
+        funcs = "\n\n".join(f'''def helper_{i}(value, scale=2):
+    """Return value number {i} scaled, for the table of results.
+
+    The scale defaults to two; callers pass another one for the wide layout.
+    """
+    result = value * scale + {i}
+    if result > 100:
+        result = 100
+    return result
+''' for i in range(4))
+        text = ("# Notes kept with the snippet below\n# about the helpers.\n\n"
+                "    lines after the first are indented by the same amount and that is removed.\n    \"\"\"\n"
+                "    return text.strip()\n\n\n" + funcs)
+        body = text.index("def helper_0")
+        whole = code_tokens(text[body:], "python")
+        got = code_tokens(text, "python", fragment=True)
+        assert got.exact[got.starts >= body].tolist() == whole.exact.tolist()
+        assert code_tokens(text, "python").exact.tolist()[-len(whole.exact):] != whole.exact.tolist()
+
     def test_whole_files_and_clean_fragments_are_parsed_as_they_are(self) -> None:
         for text in (self.SOURCE, self.SOURCE[self.SOURCE.index("    if shape"):]):
             plain, frag = code_tokens(text, "python"), code_tokens(text, "python", fragment=True)

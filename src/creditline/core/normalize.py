@@ -59,6 +59,7 @@ FRAGMENT_OPENERS: dict[str, tuple[tuple[bytes, bytes], ...]] = {
     "rust": (_BLOCK_COMMENT,),
 }  # fmt: skip
 FRAGMENT_GAIN = 0.5
+FRAGMENT_HEAD = 0.5  # an opener's block must close within this share of a fragment (see _parse)
 
 _ASCII_WORD_BYTES = np.zeros(256, dtype=bool)
 _ASCII_WORD_BYTES[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True
@@ -308,7 +309,10 @@ def _parse(parser: Parser, grammar: _Grammar, src: bytes, language: str, fragmen
       errors, comments or strings) wins, an opener only when it leaves at most FRAGMENT_GAIN of
       the bytes the text as is leaves unread: a fragment that starts mid-statement also parses
       with errors, and an opener that turns all of it into one string "reads" a little more of
-      it without being right."""
+      it without being right. The block the opener opens (the head of the fragment, inside a
+      docstring) is not counted as unread when it closes within the first FRAGMENT_HEAD of the
+      text, and the opener is not taken when it does not: the code after it keeps docstrings
+      of its own, strings in every reading, which would otherwise outweigh the gain."""
     tree = parser.parse(src)
     if not (fragment and tree.root_node.has_error):
         return tree, 0
@@ -325,10 +329,22 @@ def _parse(parser: Parser, grammar: _Grammar, src: bytes, language: str, fragmen
         if fewest < 0:
             fewest = _unread(tree, grammar, 0) * FRAGMENT_GAIN
         again = parser.parse(opener + src)
-        unread = _unread(again, grammar, len(opener))
+        head = _head(again, grammar, len(opener))
+        if head > FRAGMENT_HEAD * len(src):
+            continue
+        unread = _unread(again, grammar, len(opener)) - head
         if unread <= fewest:
             fewest, chosen = unread, (again, len(opener))
     return chosen
+
+
+def _head(tree: Tree, grammar: _Grammar, skip: int) -> int:
+    """Bytes of the text in the block an opener put before it opens (0 when the parse does not
+    begin with such a block): the part of a fragment that was inside a docstring."""
+    node = tree.root_node
+    while node.child_count and node.kind_id not in grammar.opaque:
+        node = node.children[0]
+    return max(node.end_byte - skip, 0) if node.start_byte == 0 and node.kind_id in grammar.opaque else 0
 
 
 def code_tokens(text: str, language: str, fragment: bool = False) -> TokenStream:
