@@ -60,11 +60,12 @@ RENAMED_ANCHOR_DF = 2
 # one (0.87); without that check, from 45 three.
 RENAMED_MIN_TOKENS = 20
 RENAMED_ALONE_TOKENS = 35
-# A renamed span with neither support nor RENAMED_ALONE_TOKENS tokens still counts when its
+# A renamed span with neither support nor RENAMED_ALONE_TOKENS tokens (found from one
+# fingerprint, K tokens, and grown to the copy's ends) still counts from min_tokens when its
 # source's text shows a flawless renaming (every name replaced one for one) and at least
 # SHORT_RENAMED_LITERALS of its strings and numbers are the source's. On the same 600 + 120
-# (dev) draw: renamed recall 0.934 -> 0.943, negatives flagged unchanged (1); with one literal,
-# 0.953 and 3 negatives.
+# (dev) draw: renamed recall 0.934 -> 0.943 from spans of 20 tokens on, 0.948 from pieces,
+# negatives flagged unchanged (1); with one literal, 0.953 and 3 negatives.
 SHORT_RENAMED_CONSISTENCY = 1.0
 SHORT_RENAMED_LITERALS = 2
 # A renamed span most of whose fingerprints also occur elsewhere in the input is repeated
@@ -188,7 +189,8 @@ def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df
     if tokens.renamed is not None:
         literal = {s.work for s, _ in found}
         repeated: list[SpanHit] = []
-        spans = _channel_spans(cat, tokens, "renamed", ("renamed",), min_tokens, min(max_df, RENAMED_MAX_DF),
+        # with sources, spans from one fingerprint on: checked and grown to the copy's ends first
+        spans = _channel_spans(cat, tokens, "renamed", ("renamed",), shortest, min(max_df, RENAMED_MAX_DF),
                                RENAMED_ANCHOR_DF, cap, distinct=True, repeated=repeated)
         if sources is not None:  # repeated structure may still be a copy: its literals tell (_extended)
             spans += repeated
@@ -198,7 +200,7 @@ def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df
         short: list[SpanHit] = []  # unsupported spans shorter than RENAMED_ALONE_TOKENS: checked strictly
         if sources is not None:
             kept = {id(s) for s, _ in renamed}
-            short = [s for s in spans if id(s) not in kept and s.tokens >= max(min_tokens, RENAMED_MIN_TOKENS)]
+            short = [s for s in spans if id(s) not in kept]
             renamed += [(s, "renamed") for s in short]
         found += _extended(renamed, tokens, words, sources, min_tokens, frozenset(map(id, repeated)),
                            frozenset(map(id, short))) if sources is not None else renamed
@@ -310,6 +312,8 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
                         continue
                     if id(original) in short and not (evidence.consistency >= SHORT_RENAMED_CONSISTENCY
                                                       and evidence.literals_agreeing >= SHORT_RENAMED_LITERALS):
+                        continue
+                    if span.tokens < min_tokens:
                         continue
                     span = dataclasses.replace(span, weight=span.weight + evidence.same)
                 if span.tokens < min_tokens and channel != "renamed":

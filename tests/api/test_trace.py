@@ -398,3 +398,26 @@ def test_a_short_renamed_copy_counts_when_it_keeps_the_sources_literals(tmp_path
     assert matches == ([("settings.py", "renamed")] if found else [])
     if found:
         assert result.matches[0].tokens < trace_api.RENAMED_ALONE_TOKENS
+
+
+def test_a_renamed_copy_shorter_than_its_fingerprints_reach_is_grown_to_its_ends(tmp_path: Path) -> None:
+    """A 26-token renamed function: its fingerprints alone span fewer than 20 tokens, so the span
+    is found from one fingerprint, checked against the source and grown to the copy's ends
+    before the 20-token threshold applies."""
+    source = SETTINGS_PY.replace('''def load_settings(path, fallback):
+    with open(path, "r", encoding="utf-8") as handle:
+        data = handle.read()
+    return data or fallback''', '''def load_settings(path):
+    with open(path, "r", encoding="utf-8") as handle:
+        return handle.read()''')
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "settings.py").write_text(source)
+    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
+    body = source[source.index("def load_settings"):source.index("class Other")]
+    for old, new in (("load_settings", "read_conf"), ("path", "where"), ("handle", "fh")):
+        body = body.replace(old, new)
+    answer = tmp_path / "answer.md"
+    answer.write_text("Here is how you could do it:\n\n```python\n" + body + "```\n\nThat reads the file.\n")
+    (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
+    assert [(m.source, m.kind) for m in result.matches] == [("settings.py", "renamed")]
+    assert trace_api.MIN_TOKENS <= result.matches[0].tokens < trace_api.RENAMED_ALONE_TOKENS
