@@ -427,10 +427,10 @@ def _aligned(q_keys: np.ndarray, s_keys: np.ndarray) -> tuple[np.ndarray, np.nda
     subsequence does (a copy of a stretch of the source: the subsequence search would pair an
     entry of repeated code with its neighbour as readily as with itself), else that subsequence."""
     n, m = len(q_keys), len(s_keys)
-    ops = [op for op in LCSseq.opcodes(q_keys.tolist(), s_keys.tolist()) if op.tag == "equal"]
-    if not ops:
+    q_list, s_list = q_keys.tolist(), s_keys.tolist()
+    common = LCSseq.similarity(q_list, s_list)
+    if not common:
         return None
-    common = sum(op.src_end - op.src_start for op in ops)
     if n <= m and (m - n + 1) * n <= _GAPLESS_CELLS:
         agree = np.lib.stride_tricks.sliding_window_view(s_keys, n) == q_keys
         per_offset = agree.sum(axis=1)
@@ -438,6 +438,7 @@ def _aligned(q_keys: np.ndarray, s_keys: np.ndarray) -> tuple[np.ndarray, np.nda
         if per_offset[best] >= common:
             qi = np.flatnonzero(agree[best])
             return qi, qi + best
+    ops = [op for op in LCSseq.opcodes(q_list, s_list) if op.tag == "equal"]
     qi = np.concatenate([np.arange(op.src_start, op.src_end) for op in ops])
     si = np.concatenate([np.arange(op.dest_start, op.dest_end) for op in ops])
     return qi, si
