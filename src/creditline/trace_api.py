@@ -27,6 +27,7 @@ from creditline.core.matching import (
     bridge_span,
     extend_span,
     match_spans,
+    char_units,
     rank_sources,
     renaming_evidence,
 )
@@ -169,23 +170,22 @@ def _repetitive(span: SpanHit, fp: Fingerprints, grams: np.ndarray) -> bool:
     return float(np.mean(repeated)) > REPEAT_SHARE and int(np.count_nonzero(~repeated)) < REPEAT_UNIQUE
 
 
-def _spans(cat: Catalog, text: str, tokens: TokenStream, min_tokens: int, max_df: int,
+def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: int, max_df: int,
            sources: SourceTokens | None = None) -> list[tuple[SpanHit, str]]:
     """Spans per channel, all in the text's character space. Words (prose tokens) are looked up
     in catalogued prose (``exact``) and in the words of catalogued code (``words``) together, so a
     passage's document frequency counts both; code inputs are also looked up by code tokens
     (``exact``) and abstracted code tokens (``renamed``), so comments and docstrings count as
     words and code as code. With ``sources``, spans are extended to the exact ends of the copy
-    (:func:`_extended`) before sources are ranked."""
+    (:func:`_extended`) before sources are ranked. ``words``: the text's words (``tokens``
+    itself for prose)."""
     found: list[tuple[SpanHit, str]] = []
     cap = POSTINGS_PER_DF * max_df
     touched: set[int] = set()
-    words = tokens
     shortest = min(min_tokens, K) if sources is not None else min_tokens  # pieces, for bridging
     if tokens.kind == "code":
         found += [(s, "exact") for s in _channel_spans(cat, tokens, "exact", ("exact",), shortest, max_df,
                                                        ANCHOR_DF, cap, touched=touched)]
-        words = prose_tokens(text)
     found += [(s, "words") for s in _channel_spans(cat, words, "exact", ("exact", "words"), shortest,
                                                    max_df, ANCHOR_DF, cap, touched=touched)]
     if sources is not None:
@@ -461,27 +461,15 @@ def code_blocks(text: str) -> list[tuple[int, str, str]]:
     return out
 
 
-def _chars_of_tokens(tokens: TokenStream, n: int) -> int:
-    """``n`` tokens of this text in characters, for ranking sources by the characters they
-    explain: ``n`` times the mean characters per token (separator included), but at most the
-    median width of ``n`` consecutive tokens, so a few long tokens (docstrings, which code
-    tokenises as one string literal each) do not raise the bar for the rest."""
-    if not len(tokens):
-        return n
-    by_mean = n * (float((tokens.ends - tokens.starts).mean()) + 1.0)
-    if len(tokens) < n:
-        return round(by_mean)
-    widths = tokens.ends[n - 1 :] - tokens.starts[: len(tokens) - n + 1]
-    return round(min(by_mean, float(np.median(widths))))
-
-
 def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np.ndarray, offset: int,
                     min_tokens: int, max_df: int, obligations: ObligationCache,
                     sources: SourceTokens | None = None) -> list[Match]:
-    found = _spans(cat, text, tokens, min_tokens, max_df, sources)
+    words = prose_tokens(text) if tokens.kind == "code" else tokens
+    found = _spans(cat, words, tokens, min_tokens, max_df, sources)
     if not found:
         return []
-    chosen = rank_sources([s for s, _ in found], min_new_tokens=_chars_of_tokens(tokens, min_tokens), space="chars")
+    units = char_units(len(text), (tokens.starts, tokens.ends), (words.starts, words.ends))
+    chosen = rank_sources([s for s, _ in found], min_new_tokens=min_tokens, space="chars", units=units)
     keep = {ev.work for ev in chosen}
     merged = _merge_overlaps([(s, ch) for s, ch in found if s.work in keep])
     text_len = int(text_lines[-1]) if len(text_lines) else 0

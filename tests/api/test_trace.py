@@ -172,17 +172,24 @@ def test_renamed_code_fragment_starting_inside_a_docstring_is_found(catalog: str
     assert result.matches[0].input_start < fragment.index("out = [")
 
 
-def test_sources_are_not_dropped_for_long_string_tokens() -> None:
-    """Ranking needs min_tokens tokens' worth of characters; a docstring (one code token) must
-    not raise that bar for the code around it."""
-    from creditline.core.normalize import code_tokens
-    from creditline.trace_api import _chars_of_tokens
-
-    code = "x = f(a, b)\ny = g(x)\n" * 20
-    doc = '"""' + "A long docstring with many words. " * 60 + '"""\n'
-    plain, with_doc = code_tokens(code, "python"), code_tokens(doc + code, "python")
-    assert _chars_of_tokens(with_doc, 20) <= _chars_of_tokens(plain, 20) + 5
-    assert _chars_of_tokens(plain, 20) >= 20
+def test_a_dense_copied_line_among_wide_tokens_counts_its_tokens(tmp_path: Path) -> None:
+    """Ranking measures what a source explains in characters (spans of code tokens and of words
+    meet there) but counts them as tokens: a copied line of 30 short tokens is kept in a file
+    whose other lines hold long names and strings, where 20 tokens of the average width would be
+    several hundred characters."""
+    dense = 'canvas.text((x0,y0),"DRAG!",fill=(255,0,0),font=("Arial",30,("bold","italic")),anchor="mm")'
+    source = "def banner(canvas, x0, y0):\n    " + dense + "\n    return canvas\n"
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "banner.py").write_text("# SPDX-License-Identifier: GPL-3.0-only\n" + source)
+    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
+    wide = "".join(f'configuration_registry_entry_{name}_value = "the {name} setting, described at length in words"\n'
+                   for name in WORDS)
+    answer = tmp_path / "answer.py"
+    answer.write_text(wide + "def paint(surface):\n    " + dense.replace("canvas", "surface") + "\n" + wide)
+    (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
+    assert [m.source for m in result.matches] == ["banner.py"]
+    m = result.matches[0]
+    assert m.input_end - m.input_start < 100 and m.tokens >= trace_api.MIN_TOKENS
 
 
 def test_catalog_of_other_fingerprints_is_refused_for_tracing_not_for_inspection(catalog: str, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from creditline.core.matching import (
     SourceEvidence,
     SpanHit,
     bridge_span,
+    char_units,
     default_gap,
     idf,
     match_spans,
@@ -194,6 +195,31 @@ def test_partial_overlap_counts_only_new_tokens() -> None:
 def test_rank_nothing() -> None:
     assert rank_sources([]) == []
     assert rank_sources([span(1, 0, 19)]) == []
+
+
+def test_char_units_count_each_token_once_in_the_densest_stream() -> None:
+    # code tokens "ab" "(" "c" at 0-2, 2-3, 3-4; words over a comment at 10-20 and 21-25
+    code = (np.array([0, 2, 3]), np.array([2, 3, 4]))
+    words = (np.array([0, 10, 21]), np.array([4, 20, 25]))
+    units = char_units(30, code, words)
+    assert units[:4].sum() == pytest.approx(3.0)  # code is denser there than the word "ab(c"
+    assert units[10:25].sum() == pytest.approx(2.0)
+    assert units[4:10].sum() == 0 and units[25:].sum() == 0
+    assert char_units(5).sum() == 0
+
+
+def test_ranking_in_chars_counts_tokens_with_units() -> None:
+    """A source explaining 30 narrow tokens (90 chars) passes a 20-token bar in char space,
+    which 90 chars would not pass as 20 tokens of a wide-token text; one of 10 does not."""
+    units = np.zeros(1000)
+    units[:90] = 1 / 3  # 30 tokens of 3 chars
+    units[90:] = 1 / 30  # wide tokens
+    dense = SpanHit(1, 0, 30, 0, 90, 0, 1, 1, 1.0)
+    short = SpanHit(2, 30, 40, 90, 390, 0, 1, 1, 1.0)  # 300 chars, 10 tokens
+    (kept,) = rank_sources([dense, short], min_new_tokens=20, space="chars", units=units)
+    assert (kept.work, kept.tokens, kept.new_tokens) == (1, 30, 30)
+    plain = rank_sources([dense, short], min_new_tokens=20 * 31, space="chars")
+    assert [e.work for e in plain] == []  # the old bar: 20 tokens of the mean width
 
 
 # --- properties --------------------------------------------------------------------------------

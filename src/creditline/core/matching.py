@@ -30,6 +30,9 @@ works that explain the query greedily, like set cover, and returns :class:`Sourc
    explains at least ``min_new_tokens`` new tokens, mark its tokens explained, and stop when no
    work adds enough. A work that only re-explains what a better source already explained (a
    fork, a quotation of the same text) is dropped, which keeps precision on large catalogs.
+   Spans of different token streams of one text (code tokens, words) are ranked in its
+   characters, each character weighted so that a stretch counts as the tokens in it
+   (:func:`char_units`).
 
 Everything per hit is vectorised with numpy; Python loops run per span and per selected source.
 """
@@ -220,7 +223,7 @@ def _one_posting_each(
 
 
 def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
-                 space: str = "tokens") -> list[SourceEvidence]:
+                 space: str = "tokens", units: np.ndarray | None = None) -> list[SourceEvidence]:
     """Greedily pick the works that explain the query (set cover), best first.
 
     Each round takes the work covering the most query tokens not yet explained, ties broken by
@@ -231,7 +234,10 @@ def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
 
     ``space="chars"`` measures coverage in query characters instead of tokens (``tokens``,
     ``new_tokens`` and ``min_new_tokens`` are then characters): spans found in different token
-    streams of one text (code tokens, words) can only be compared there.
+    streams of one text (code tokens, words) can only be compared there. With ``units`` (one
+    weight per query character, e.g. from :func:`char_units`), a stretch of characters counts
+    as the sum of its weights instead of its length, so that coverage and ``min_new_tokens``
+    are in tokens again, however wide the tokens of this part of the text are.
     """
     if not spans:
         return []
@@ -259,16 +265,23 @@ def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
                 hi.append(end)
                 owner.append(index)
     a, b, who = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64), np.array(owner, dtype=np.int64)
-    covered = np.bincount(who, weights=b - a, minlength=len(works)).astype(np.int64)
+    if units is None or space != "chars":
+        per = np.ones(int(b.max()), dtype=np.float64)
+    else:
+        per = np.zeros(int(b.max()), dtype=np.float64)
+        per[: min(len(units), len(per))] = units[: len(per)]
+    total = np.concatenate(([0.0], np.cumsum(per)))
+    size = total[b] - total[a]
+    covered = np.bincount(who, weights=size, minlength=len(works)).round().astype(np.int64)
     weight = np.array([math.fsum(s.weight for s in group) for group in by_work.values()])
     work_ids = np.array(works, dtype=np.int64)
 
-    explained = np.zeros(int(b.max()), dtype=bool)
+    explained = np.zeros(len(per), dtype=bool)
     available = np.ones(len(works), dtype=bool)
     ranked: list[SourceEvidence] = []
     while available.any():
-        done = np.concatenate(([0], np.cumsum(explained)))
-        new = np.bincount(who, weights=(b - a) - (done[b] - done[a]), minlength=len(works)).astype(np.int64)
+        done = np.concatenate(([0.0], np.cumsum(np.where(explained, per, 0.0))))
+        new = np.bincount(who, weights=size - (done[b] - done[a]), minlength=len(works)).round().astype(np.int64)
         new[~available] = -1
         best = int(np.lexsort((work_ids, -weight, -new))[0])
         if new[best] < min_new_tokens or new[best] < 0:
@@ -281,6 +294,24 @@ def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
             work=works[best], spans=tuple(by_work[works[best]]), tokens=int(covered[best]),
             new_tokens=int(new[best]), score=float(new[best]) + w / (w + 1.0)))  # fmt: skip
     return ranked
+
+
+def char_units(n_chars: int, *streams: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """One weight per character of a text of ``n_chars``: each token of each stream (its start
+    and end offsets) spreads a weight of 1 over its characters, and a character takes the
+    largest weight any stream gives it. Summed over a stretch of text, that is about the tokens
+    in it, in whichever stream is densest there (code tokens in code, words in comments and
+    docstrings), for :func:`rank_sources` with ``space="chars"``."""
+    out = np.zeros(n_chars, dtype=np.float64)
+    for starts, ends in streams:
+        keep = (ends > starts) & (ends <= n_chars)
+        lo, hi = starts[keep], ends[keep]
+        if not len(lo):
+            continue
+        each = 1.0 / (hi - lo)
+        delta = np.bincount(lo, weights=each, minlength=n_chars + 1) - np.bincount(hi, weights=each, minlength=n_chars + 1)
+        np.maximum(out, np.cumsum(delta)[:n_chars], out=out)
+    return out
 
 
 _EXTEND_STEP = 64  # tokens compared per numpy call when extending a span
