@@ -20,7 +20,7 @@ import numpy as np
 from creditline import api
 from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
-from creditline.core.fingerprint import K, WINDOW, Fingerprints, stream_kgram_hashes, winnowed
+from creditline.core.fingerprint import K, RENAMED_WINDOW, WINDOW, Fingerprints, stream_kgram_hashes, winnowed
 from creditline.core.matching import (
     RenamingEvidence,
     SpanHit,
@@ -39,7 +39,7 @@ from creditline.ingest import iter_documents
 from creditline.model import Document, Match, Obligations, Skipped, TraceReport, TraceResult, Violation, Work
 from creditline.store import Catalog
 
-MIN_TOKENS = K + WINDOW - 1
+MIN_TOKENS = 20
 MAX_DF = 50
 # A span is evidence only when it holds an anchor: a fingerprint found in at most this many works
 # (the copied work and a few copies of it). Spans made only of fingerprints shared more widely are
@@ -73,6 +73,9 @@ SHORT_RENAMED_LITERALS = 2
 # each check re-reads the source around the piece; allowing df 2 or more found nothing more on
 # the dev draw and raised trace p99 from about 30 to 50-65 ms.
 RENAMED_PIECE_DF = 1
+# Literal pieces under min_tokens likewise: with the literal channels winnowed densely (WINDOW 5),
+# pieces of idioms a project repeats (df 2 and up) would otherwise be joined into copies.
+PIECE_DF = 1
 # A renamed span most of whose fingerprints also occur elsewhere in the input is repeated
 # structure (tables, re-export lists), not evidence of a copy, unless it still holds at least
 # REPEAT_UNIQUE fingerprints found nowhere else in the input (a run of similar classes that
@@ -82,7 +85,10 @@ REPEAT_UNIQUE = 8
 # A fingerprint with more than this many postings per max_df (in one shard) is boilerplate: its
 # postings are not even gathered, which keeps a lookup's time and memory bounded.
 POSTINGS_PER_DF = 20
-SPAN_GAP = 3 * K  # literal channels; renamed spans keep match_spans' default, 2 * K
+# Literal channels: one edit hides K k-grams and winnowing skips at most WINDOW - 1 more on each
+# side, 20 k-gram starts with WINDOW 5 (28 with 9, when this was 3 * K); a wider gap joins pieces
+# of different code that share idioms. Dev draw: negatives 3 -> 2 of 120, recall unchanged.
+SPAN_GAP = 2 * K
 # Spans are extended token by token to the exact ends of the copy (extend_span) with the
 # source's tokens, re-made from the text the catalog keeps: whole texts up to WHOLE_SOURCE_CHARS,
 # else the lines around the spans (tokenising code costs about a millisecond per 4 KB).
@@ -137,7 +143,7 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tup
     catalog's ``channels``; ``touched`` collects the works that hold any of the text's rare
     fingerprints (document frequency at most ``anchor_df``), spans or not."""
     grams = stream_kgram_hashes(tokens, stream, K)
-    fp = winnowed(grams, WINDOW)
+    fp = winnowed(grams, RENAMED_WINDOW if stream == "renamed" else WINDOW)
     if not len(fp):
         return []
     hits = _lookup(cat, fp.hashes, channels, max_postings)
@@ -189,6 +195,7 @@ def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: in
     found += [(s, "words") for s in _channel_spans(cat, words, "exact", ("exact", "words"), shortest,
                                                    max_df, ANCHOR_DF, cap, touched=touched)]
     if sources is not None:
+        found = [(s, c) for s, c in found if s.tokens >= min_tokens or s.min_df <= PIECE_DF]
         found = _extended(found, tokens, words, sources, min_tokens)
     if tokens.renamed is not None:
         literal = {s.work for s, _ in found}

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from creditline.core.fingerprint import (
     FINGERPRINT_VERSION,
     GUARANTEE,
+    RENAMED_GUARANTEE,
+    RENAMED_WINDOW,
     WINDOW,
     K,
     Fingerprints,
@@ -19,6 +21,7 @@ from creditline.core.fingerprint import (
     winnow,
     winnowed,
 )
+from creditline import trace_api
 from creditline.core.normalize import code_tokens, prose_tokens
 
 P = 0x9E3779B97F4A7C15
@@ -50,7 +53,10 @@ def reference_winnow(hashes: list[int], window: int) -> list[int]:
 
 class TestConstants:
     def test_guarantee_threshold(self) -> None:
-        assert (FINGERPRINT_VERSION, K, WINDOW, GUARANTEE) == (2, 12, 9, K + WINDOW - 1)
+        assert (FINGERPRINT_VERSION, K, WINDOW, GUARANTEE) == (3, 12, 5, K + WINDOW - 1)
+        assert (RENAMED_WINDOW, RENAMED_GUARANTEE) == (9, K + RENAMED_WINDOW - 1)
+        # the shortest span trace reports by default is always found in every channel
+        assert trace_api.MIN_TOKENS >= max(GUARANTEE, RENAMED_GUARANTEE)
 
 
 class TestKgramHashes:

@@ -29,12 +29,18 @@ every such distance, so a renamed copy keeps its k-grams and the guarantee below
 too, while code that only has the same shape (``a = b(c)`` against ``a = b(a)``) no longer
 matches. A k-gram without repeated identifiers hashes as in the plain formula.
 
-Why ``K = 12`` and ``WINDOW = 9`` (``t = 20``): twenty tokens are a long sentence of prose or two
-to three lines of code, the shortest copy we promise to find. Twelve words in a row rarely
-recur in independent prose (idioms and stock phrases are shorter), and twelve code tokens are
-about one statement, so shorter matches would mostly be idiom. The expected density is
-``2 / (WINDOW + 1) = 0.2`` fingerprints per token, about 3.2 bytes per token as 16-byte
-(hash, position) postings.
+Why ``K = 12``, ``WINDOW = 5`` (``t = 16``) and ``RENAMED_WINDOW = 9`` (``t = 20``): twenty
+tokens are a long sentence of prose or two to three lines of code, the shortest copy we report
+(``trace --min-tokens``, default 20). Twelve words in a row rarely recur in independent prose
+(idioms and stock phrases are shorter), and twelve code tokens are about one statement, so
+shorter matches would mostly be idiom. The literal channels (``exact``, and ``words`` of code)
+are winnowed more densely than the 20-token promise needs: a copy broken up by inserted or
+deleted lines or by edited words is found from its pieces, and a piece of 16 tokens always
+holds a fingerprint (with ``WINDOW = 9`` only pieces of 20 did, and copies of 30 to 40 tokens
+cut in two were often missed). That costs ``2 / (WINDOW + 1) = 0.33`` fingerprints per token,
+about 5.3 bytes per token as 16-byte (hash, position) postings. The renamed channel keeps
+``RENAMED_WINDOW = 9`` (0.2 per token): abstracted code is low in entropy, and denser renamed
+fingerprints mostly find more shared idiom. The fingerprint version records both windows.
 """
 
 from __future__ import annotations
@@ -48,10 +54,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from creditline.core.licindex import P, prefix_hashes, window_hashes
 from creditline.core.normalize import PLACEHOLDER_NUMBER, PLACEHOLDER_STRING, TokenStream, token_hash
 
-FINGERPRINT_VERSION = 2  # 2: parameterised k-grams in the renamed channel
+FINGERPRINT_VERSION = 3  # 2: parameterised k-grams in the renamed channel; 3: literal channels' window 5
 K = 12  # k-gram length in tokens: the noise threshold
-WINDOW = 9  # winnowing window in k-grams
-GUARANTEE = K + WINDOW - 1  # any shared run this long is found
+WINDOW = 5  # winnowing window in k-grams of the literal channels (exact, words)
+RENAMED_WINDOW = 9  # winnowing window in k-grams of the renamed channel
+GUARANTEE = K + WINDOW - 1  # any shared run this long is found (literal channels)
+RENAMED_GUARANTEE = K + RENAMED_WINDOW - 1  # the same in the renamed channel
 _R = np.uint64(0xC2B2AE3D27D4EB4F)  # multiplier of an identifier's back reference
 _LITERALS = np.array([token_hash(PLACEHOLDER_STRING), token_hash(PLACEHOLDER_NUMBER)], dtype=np.uint64)
 

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
-MIN_TOKENS = 20  # shortest span reported: fingerprint.GUARANTEE, the shortest copy always found
+MIN_TOKENS = 20  # shortest span reported: fingerprint.RENAMED_GUARANTEE, the shortest copy always found
 MAX_DF = 50  # fingerprints in more works than this are boilerplate
 MIN_NEW_TOKENS = 20  # a source must explain this many query tokens no better source explained
 IDF_FLOOR = 0.05  # added to every idf so common-but-kept fingerprints still count a little
