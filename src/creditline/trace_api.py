@@ -95,6 +95,7 @@ SPAN_GAP = 2 * K
 WHOLE_SOURCE_CHARS = 4_000
 SOURCE_MARGIN = 1_000
 EXCERPT_CHARS = 20_000  # of a source shown beside the input (HTML)
+SAME_PLACE_CHARS = 100  # slack when telling whether two spans of a work copy one place of it
 # Literal spans from K tokens (one fingerprint) are looked at too: carried on past inserted or
 # deleted lines (at most BRIDGE_SKIP tokens on either side, until BRIDGE_RUN tokens agree again),
 # one counts when its pieces share min_tokens tokens with the source. Runs of 6 tokens also join
@@ -393,15 +394,29 @@ def _merge_overlaps(spans: list[tuple[SpanHit, str]]) -> list[tuple[SpanHit, str
             else:  # two streams (words, code tokens): the larger count
                 tok = max((prev.q_token_start, prev.q_token_end), (span.q_token_start, span.q_token_end),
                           key=lambda t: t[1] - t[0])
+            if _same_place(prev, span):
+                s_range = min(prev.s_start, span.s_start), max(prev.s_end, span.s_end)
+            else:  # one passage the source has twice, each span at another: the more literal one's
+                best = min((prev, prev_channel), (span, channel),
+                           key=lambda x: (_CHANNEL_ORDER[x[1]], x[0].q_start - x[0].q_end))[0]
+                s_range = best.s_start, best.s_end
             merged = dataclasses.replace(
-                prev, q_token_start=tok[0], q_token_end=tok[1], q_end=max(prev.q_end, span.q_end), s_start=min(prev.s_start, span.s_start),
-                s_end=max(prev.s_end, span.s_end), fingerprints=prev.fingerprints + span.fingerprints,
+                prev, q_token_start=tok[0], q_token_end=tok[1], q_end=max(prev.q_end, span.q_end), s_start=s_range[0],
+                s_end=s_range[1], fingerprints=prev.fingerprints + span.fingerprints,
                 weight=prev.weight + span.weight, min_df=min(prev.min_df, span.min_df))
             out[-1] = (merged, min(prev_channel, channel, key=_CHANNEL_ORDER.__getitem__), prev_literal + literal)
         else:
             out.append((span, channel, literal))
     return [(span, channel if _union_length(literal) >= LITERAL_KIND_SHARE * (span.q_end - span.q_start) else "renamed")
             for span, channel, literal in out]
+
+
+def _same_place(a: SpanHit, b: SpanHit) -> bool:
+    """Whether two spans of one work that overlap in the input copy one place of the source: the
+    source moves between their starts about as far as the input does (reformatting changes
+    widths, hence the slack), rather than the input matching two copies of a passage."""
+    shift = (b.s_start - a.s_start) - (b.q_start - a.q_start)
+    return abs(shift) <= max(SAME_PLACE_CHARS, (max(a.q_end, b.q_end) - min(a.q_start, b.q_start)) // 2)
 
 
 def _line(starts: np.ndarray, offset: int) -> int:

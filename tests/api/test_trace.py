@@ -428,3 +428,16 @@ def test_a_renamed_copy_shorter_than_its_fingerprints_reach_is_grown_to_its_ends
     (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
     assert [(m.source, m.kind) for m in result.matches] == [("settings.py", "renamed")]
     assert trace_api.MIN_TOKENS <= result.matches[0].tokens < trace_api.RENAMED_ALONE_TOKENS
+
+
+def test_spans_over_one_input_range_at_two_places_of_the_source_keep_one_place() -> None:
+    """A line the source has twice can be matched at one occurrence by code tokens and at the
+    other by abstracted tokens; the merged match points at one of them (the literal one), not
+    at everything between them. Spans of one place of the source still merge into their union."""
+    exact = SpanHit(7, 10, 30, 100, 155, 14_721, 14_776, 2, 1.0)
+    renamed = SpanHit(7, 10, 30, 100, 155, 15_861, 15_916, 1, 1.0)
+    ((merged, kind),) = trace_api._merge_overlaps([(renamed, "renamed"), (exact, "exact")])
+    assert (merged.s_start, merged.s_end, kind) == (14_721, 14_776, "exact")
+    later = SpanHit(7, 25, 60, 140, 260, 14_762, 14_880, 3, 1.0)  # the copy goes on in both
+    ((merged, _),) = trace_api._merge_overlaps([(exact, "exact"), (later, "renamed")])
+    assert (merged.q_start, merged.q_end, merged.s_start, merged.s_end) == (100, 260, 14_721, 14_880)
