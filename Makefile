@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-accuracy bench-speed bench-trace bench-trace-speed bench-audit-speed bench-irplag clean
+.PHONY: demo test lint bench-accuracy bench-speed bench-trace bench-trace-scale bench-trace-speed bench-audit-speed bench-irplag clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-speed: $(STAMP)
 
 bench-trace: $(STAMP)
 	$(BIN)/python bench/trace_accuracy.py
+
+bench-trace-scale: $(STAMP)
+	$(BIN)/python bench/trace_accuracy.py --corpus-files 7670
 
 bench-trace-speed: $(STAMP)
 	$(BIN)/python bench/trace_speed.py --wait-idle 120

@@ -54,7 +54,12 @@ How to rerun
     .venv/bin/python bench/trace_accuracy.py                 # defaults: 1500 files, 300+60 cases
     .venv/bin/python bench/trace_accuracy.py --rebuild       # force re-indexing
     .venv/bin/python bench/trace_accuracy.py --corpus-files 600 --cases 100 --negatives 20
-    Writes bench/results/trace_accuracy.json and bench/results/trace_accuracy_misses.jsonl.
+    .venv/bin/python bench/trace_accuracy.py --corpus-files 7670   # make bench-trace-scale
+    Writes bench/results/trace_accuracy.json and bench/results/trace_accuracy_misses.jsonl; with
+    --corpus-files N other than 1500, trace_accuracy_N.json and its misses, from a catalog, corpus
+    and cases of its own under bench/.work (trace-catalog-N ...). 7,670 files is the size of the
+    held-out evaluation's catalog: the scale at which shared idioms and build variants of one
+    package (dist/cjs, dist/esm, src-noconflict) test precision and the renamed channel.
 """
 
 from __future__ import annotations
@@ -694,7 +699,13 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--rebuild", action="store_true", help="re-index even if the catalog matches the corpus")
+    ap.add_argument("--name", help="results file stem (default trace_accuracy, or trace_accuracy_<N> for "
+                                   "--corpus-files N other than 1500, which also gets its own work folders)")
     args = ap.parse_args()
+    stem = args.name or ("trace_accuracy" if args.corpus_files == 1500 else f"trace_accuracy_{args.corpus_files}")
+    if args.corpus_files != 1500:  # a catalog of another size beside the default one, not over it
+        global STAGE, CATALOG, CASES
+        STAGE, CATALOG, CASES = (Path(f"{d}-{args.corpus_files}") for d in (STAGE, CATALOG, CASES))
 
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
@@ -781,7 +792,7 @@ def main() -> int:
         "checks": [{"name": n, "value": v, "op": o, "goal": g, "met": (v >= g if o == ">=" else v <= g)}
                    for n, v, o, g in checks],
     }
-    (RESULTS / "trace_accuracy.json").write_text(json.dumps(out, indent=2) + "\n")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(out, indent=2) + "\n")
     order = {"missed_source": 0, "negative_flagged": 1, "false_source": 2, "short_span": 3}
     per_type: dict[str, int] = defaultdict(int)
     kept = []
@@ -789,13 +800,13 @@ def main() -> int:
         per_type[m["type"]] += 1
         if per_type[m["type"]] <= 40 and len(kept) < 100:
             kept.append(m)
-    with open(RESULTS / "trace_accuracy_misses.jsonl", "w") as f:
+    with open(RESULTS / f"{stem}_misses.jsonl", "w") as f:
         for m in kept:
             f.write(json.dumps(m) + "\n")
     with open(CASES / "misses.jsonl", "w") as f:  # all of them, beside the cases
         for m in misses:
             f.write(json.dumps(m) + "\n")
-    print(f"\nwrote {RESULTS / 'trace_accuracy.json'} and trace_accuracy_misses.jsonl ({len(kept)} of "
+    print(f"\nwrote {RESULTS / (stem + '.json')} and {stem}_misses.jsonl ({len(kept)} of "
           f"{len(misses)} misses)")
     return 0
 
