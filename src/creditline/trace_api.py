@@ -25,9 +25,9 @@ from creditline.core.matching import (
     RenamingEvidence,
     SpanHit,
     bridge_span,
+    char_units,
     extend_span,
     match_spans,
-    char_units,
     rank_sources,
     renaming_evidence,
 )
@@ -39,7 +39,7 @@ from creditline.ingest import iter_documents
 from creditline.model import Document, Match, Obligations, Skipped, TraceReport, TraceResult, Violation, Work
 from creditline.store import Catalog
 
-MIN_TOKENS = 20
+MIN_TOKENS = 20  # shortest span reported by default; every channel finds any shared run this long
 MAX_DF = 50
 # A span is evidence only when it holds an anchor: a fingerprint found in at most this many works
 # (the copied work and a few copies of it). Spans made only of fingerprints shared more widely are
@@ -100,8 +100,9 @@ SAME_PLACE_CHARS = 100  # slack when telling whether two spans of a work copy on
 # deleted lines (at most BRIDGE_SKIP tokens on either side, until BRIDGE_RUN tokens agree again),
 # one counts when its pieces share min_tokens tokens with the source. Runs of 6 tokens also join
 # up the idioms that independent code for one task shares (IR-Plag's Java solutions: ROC AUC at
-# L1 0.93 with 6, 0.98 with 10); on the trace benchmark's second draw, 10 finds inserted/deleted
-# lines copies 0.92 against 0.92 with 6.
+# L1 0.93 with 6, 0.98 with 10). On the dev draw (fingerprint version 3) 8 and 6 find
+# inserted/deleted lines copies 0.962 against 0.952 with 10, but on the seed-777 draw they flag
+# one and two more of 120 negatives.
 BRIDGE_SKIP = 2 * K
 BRIDGE_RUN = 10
 LITERAL_KIND_SHARE = 0.8
