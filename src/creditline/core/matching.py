@@ -230,9 +230,7 @@ def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
     the larger total span weight, then the smaller work id; it is kept when it explains at least
     ``min_new_tokens`` new tokens, otherwise ranking stops. ``score`` encodes exactly that order:
     ``new_tokens + weight / (weight + 1)``: the integer part is the new tokens, the fraction
-    (below 1) grows with the total rarity weight. Scores never increase down the list. Works
-    tied with a kept one (spans over exactly the same query ranges, the same total weight) are
-    kept beside it: the evidence cannot tell which of them the query copies.
+    (below 1) grows with the total rarity weight. Scores never increase down the list.
 
     ``space="chars"`` measures coverage in query characters instead of tokens (``tokens``,
     ``new_tokens`` and ``min_new_tokens`` are then characters): spans found in different token
@@ -295,14 +293,6 @@ def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
         ranked.append(SourceEvidence(
             work=works[best], spans=tuple(by_work[works[best]]), tokens=int(covered[best]),
             new_tokens=int(new[best]), score=float(new[best]) + w / (w + 1.0)))  # fmt: skip
-        # twins: works whose spans cover exactly what best's do, as heavily. Nothing tells which
-        # of them the query copies (a passage two files share), so both are named.
-        tied = np.flatnonzero(available & (covered == covered[best]) & (weight == weight[best]))
-        mine = (a[who == best].tolist(), b[who == best].tolist())
-        for twin in tied.tolist():
-            if (a[who == twin].tolist(), b[who == twin].tolist()) == mine:
-                available[twin] = False
-                ranked.append(dataclasses.replace(ranked[-1], work=works[twin], spans=tuple(by_work[works[twin]])))
     return ranked
 
 
