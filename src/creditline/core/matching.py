@@ -265,29 +265,36 @@ def rank_sources(spans: list[SpanHit], *, min_new_tokens: int = MIN_NEW_TOKENS,
                 hi.append(end)
                 owner.append(index)
     a, b, who = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64), np.array(owner, dtype=np.int64)
+    # Elementary segments between consecutive interval ends, each with its weight (its length,
+    # or the sum of its characters' units): coverage is summed over segments, not characters.
+    edges = np.unique(np.concatenate([a, b]))
     if units is None or space != "chars":
-        per = np.ones(int(b.max()), dtype=np.float64)
+        seg_weight = np.diff(edges).astype(np.float64)
     else:
-        per = np.zeros(int(b.max()), dtype=np.float64)
-        per[: min(len(units), len(per))] = units[: len(per)]
-    total = np.concatenate(([0.0], np.cumsum(per)))
-    size = total[b] - total[a]
+        total = np.zeros(int(edges[-1]) + 1, dtype=np.float64)
+        n = min(len(units), len(total) - 1)
+        np.cumsum(units[:n], out=total[1 : n + 1])
+        total[n + 1 :] = total[n]
+        seg_weight = np.diff(total[edges])
+    ia, ib = np.searchsorted(edges, a), np.searchsorted(edges, b)
+    whole = np.concatenate(([0.0], np.cumsum(seg_weight)))
+    size = whole[ib] - whole[ia]
     covered = np.bincount(who, weights=size, minlength=len(works)).round().astype(np.int64)
     weight = np.array([math.fsum(s.weight for s in group) for group in by_work.values()])
     work_ids = np.array(works, dtype=np.int64)
 
-    explained = np.zeros(len(per), dtype=bool)
+    explained = np.zeros(len(seg_weight), dtype=bool)
     available = np.ones(len(works), dtype=bool)
     ranked: list[SourceEvidence] = []
     while available.any():
-        done = np.concatenate(([0.0], np.cumsum(np.where(explained, per, 0.0))))
-        new = np.bincount(who, weights=size - (done[b] - done[a]), minlength=len(works)).round().astype(np.int64)
+        done = np.concatenate(([0.0], np.cumsum(np.where(explained, seg_weight, 0.0))))
+        new = np.bincount(who, weights=size - (done[ib] - done[ia]), minlength=len(works)).round().astype(np.int64)
         new[~available] = -1
         best = int(np.lexsort((work_ids, -weight, -new))[0])
         if new[best] < min_new_tokens or new[best] < 0:
             break
         available[best] = False
-        for start, end in zip(a[who == best].tolist(), b[who == best].tolist(), strict=True):
+        for start, end in zip(ia[who == best].tolist(), ib[who == best].tolist(), strict=True):
             explained[start:end] = True
         w = float(weight[best])
         ranked.append(SourceEvidence(
@@ -309,8 +316,9 @@ def char_units(n_chars: int, *streams: tuple[np.ndarray, np.ndarray]) -> np.ndar
         if not len(lo):
             continue
         each = 1.0 / (hi - lo)
-        delta = np.bincount(lo, weights=each, minlength=n_chars + 1) - np.bincount(hi, weights=each, minlength=n_chars + 1)
-        np.maximum(out, np.cumsum(delta)[:n_chars], out=out)
+        delta = np.bincount(lo, weights=each, minlength=n_chars + 1)
+        delta -= np.bincount(hi, weights=each, minlength=n_chars + 1)
+        np.maximum(out, np.cumsum(delta, out=delta)[:n_chars], out=out)
     return out
 
 
