@@ -441,3 +441,35 @@ def test_spans_over_one_input_range_at_two_places_of_the_source_keep_one_place()
     later = SpanHit(7, 25, 60, 140, 260, 14_762, 14_880, 3, 1.0)  # the copy goes on in both
     ((merged, _),) = trace_api._merge_overlaps([(exact, "exact"), (later, "renamed")])
     assert (merged.q_start, merged.q_end, merged.s_start, merged.s_end) == (100, 260, 14_721, 14_880)
+
+
+SUMMARY_PY = '''def summarize(records, threshold):
+    totals = {}
+    for record in records:
+        bucket = record.category
+        if record.value > threshold:
+            totals[bucket] = totals.get(bucket, 0) + record.value
+    ordered = sorted(totals.items(), key=lambda item: item[1], reverse=True)
+    return ordered[:10]
+'''
+
+
+def test_a_renamed_copy_of_a_file_with_build_variants_is_found_by_its_literal_anchor(tmp_path: Path) -> None:
+    """Three builds of one module share their abstracted code, so its renamed fingerprints are in
+    three works, more than a renamed anchor may be in alone; the work the input also shares a
+    rare comment with (a literal fingerprint found in no other work) is anchored by it."""
+    comment = "# quarterly totals of the regional ledgers kept by the northern harbor office since spring\n"
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "ledger.py").write_text("# SPDX-License-Identifier: MPL-2.0\n" + comment + SUMMARY_PY)
+    for build, names in (("ledger_cjs.py", ("rows", "acc")), ("ledger_esm.py", ("items", "sums"))):
+        (tmp_path / "corpus" / build).write_text(SUMMARY_PY.replace("records", names[0]).replace("totals", names[1]))
+    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
+    body = SUMMARY_PY
+    for old, new in (("records", "entries"), ("record", "entry"), ("totals", "per_group"), ("ordered", "ranked"),
+                     ("bucket", "group"), ("item", "pair")):
+        body = body.replace(old, new)
+    answer = tmp_path / "answer.py"
+    answer.write_text(comment + body)
+    (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
+    assert [(m.source, m.kind) for m in result.matches] == [("ledger.py", "renamed")]
+    assert result.matches[0].license == "MPL-2.0"
