@@ -20,7 +20,7 @@ import numpy as np
 from creditline import api
 from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
-from creditline.core.fingerprint import K, RENAMED_WINDOW, WINDOW, Fingerprints, stream_kgram_hashes, winnowed
+from creditline.core.fingerprint import K, Fingerprints, stream_kgram_hashes, window_of, winnowed
 from creditline.core.matching import (
     RenamingEvidence,
     SpanHit,
@@ -151,7 +151,7 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tup
     catalog's ``channels``; ``touched`` collects the works that hold any of the text's rare
     fingerprints (document frequency at most ``anchor_df``), spans or not."""
     grams = stream_kgram_hashes(tokens, stream, K)
-    fp = winnowed(grams, RENAMED_WINDOW if stream == "renamed" else WINDOW)
+    fp = winnowed(grams, window_of(stream))
     if not len(fp):
         return []
     hits = _lookup(cat, fp.hashes, channels, max_postings)
@@ -499,7 +499,8 @@ def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np
     found = _spans(cat, words, tokens, min_tokens, max_df, sources)
     if not found:
         return []
-    units = char_units(len(text), (tokens.starts, tokens.ends), (words.starts, words.ends))
+    streams = [(tokens.starts, tokens.ends)] + ([(words.starts, words.ends)] if words is not tokens else [])
+    units = char_units(len(text), *streams)
     chosen = rank_sources([s for s, _ in found], min_new_tokens=min_tokens, space="chars", units=units)
     keep = {ev.work for ev in chosen}
     merged = _merge_overlaps([(s, ch) for s, ch in found if s.work in keep])

@@ -60,6 +60,11 @@ WINDOW = 5  # winnowing window in k-grams of the literal channels (exact, words)
 RENAMED_WINDOW = 9  # winnowing window in k-grams of the renamed channel
 GUARANTEE = K + WINDOW - 1  # any shared run this long is found (literal channels)
 RENAMED_GUARANTEE = K + RENAMED_WINDOW - 1  # the same in the renamed channel
+
+
+def window_of(channel: str) -> int:
+    """The winnowing window of a channel's fingerprints: RENAMED_WINDOW for ``renamed``, else WINDOW."""
+    return RENAMED_WINDOW if channel == "renamed" else WINDOW
 _R = np.uint64(0xC2B2AE3D27D4EB4F)  # multiplier of an identifier's back reference
 _LITERALS = np.array([token_hash(PLACEHOLDER_STRING), token_hash(PLACEHOLDER_NUMBER)], dtype=np.uint64)
 

@@ -16,7 +16,7 @@ import numpy as np
 from creditline.core import spdx
 from creditline.core.charclass import newlines
 from creditline.core.filescan import scan_documents
-from creditline.core.fingerprint import K, RENAMED_WINDOW, WINDOW, stream_kgram_hashes, winnowed
+from creditline.core.fingerprint import K, stream_kgram_hashes, window_of, winnowed
 from creditline.core.licindex import LicenseIndex
 from creditline.core.normalize import TokenStream, prose_tokens, tokenize
 from creditline.core.textpack import pack_text
@@ -44,7 +44,7 @@ def line_starts(text: str) -> np.ndarray:
 def channel_postings(tokens: TokenStream, channel: str, k: int = K, window: int | None = None) -> Postings:
     """(hashes, start char, end char) of the winnowed k-grams of one channel (``exact`` or
     ``renamed``) of a token stream; ``window`` defaults to the channel's (WINDOW, RENAMED_WINDOW)."""
-    window = window or (RENAMED_WINDOW if channel == "renamed" else WINDOW)
+    window = window or window_of(channel)
     fp = winnowed(stream_kgram_hashes(tokens, channel, k), window)
     last = np.minimum(fp.positions + k - 1, len(tokens) - 1)
     return fp.hashes, tokens.starts[fp.positions], tokens.ends[last]
