@@ -473,3 +473,35 @@ def test_a_renamed_copy_of_a_file_with_build_variants_is_found_by_its_literal_an
     (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
     assert [(m.source, m.kind) for m in result.matches] == [("ledger.py", "renamed")]
     assert result.matches[0].license == "MPL-2.0"
+
+
+def _renamed_summary() -> str:
+    body = SUMMARY_PY
+    for old, new in (("records", "entries"), ("record", "entry"), ("totals", "per_group"), ("ordered", "ranked"),
+                     ("bucket", "group"), ("item", "pair")):
+        body = body.replace(old, new)
+    return body
+
+
+@pytest.mark.parametrize("names", [("dist/cjs/ledger.py", "dist/esm/ledger.py", "src/ledger.py"),
+                                   ("ledger_by_region.py", "ledger_by_month.py", "ledger_by_desk.py")])
+def test_build_variants_of_one_file_count_once_as_a_renamed_anchor(tmp_path: Path, names: tuple[str, ...]) -> None:
+    """Three builds of one file (one name in three folders) hold the same abstracted code, so
+    its renamed fingerprints are in three works, more than a renamed anchor may be in; the input
+    cannot tell the builds apart, so they count as one and a renamed copy with no literal anchor
+    is found in one of them. Three files of different names with that code are a project's
+    look-alikes, not builds of one file: their shared shape is no anchor."""
+    for i, name in enumerate(names):
+        path = tmp_path / "corpus" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# SPDX-License-Identifier: MPL-2.0\n# build {i}: {name}\n" + SUMMARY_PY + f"\nVARIANT = {i}\n")
+    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
+    answer = tmp_path / "answer.py"
+    answer.write_text(_renamed_summary())
+    (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
+    if names[0].endswith("/ledger.py"):
+        assert len(result.matches) == 1
+        assert (result.matches[0].source in names, result.matches[0].kind) == (True, "renamed")
+        assert result.matches[0].license == "MPL-2.0"
+    else:
+        assert result.matches == ()
