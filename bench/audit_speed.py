@@ -55,7 +55,7 @@ What is measured, for each size
     top licenses (detected or declared), declared licenses, exact and near duplicates. Also the
     start-up of the same command on a 20-row file of the same dataset.
 
-Goals (issue): >= 20 MB/s end to end on 2 cores (judged at the largest size measured); peak RSS
+Goals (issue): >= 20 MB/s end to end on 2 cores (judged at the slowest size measured); peak RSS
 (sum over the processes) < 1 GB at every size; RSS flat as the dataset grows, read here as
 RSS(largest) / RSS(smallest) <= 1.25.
 
@@ -678,11 +678,12 @@ def measure_size(exe: Path, jobs: int, label: str, entry: dict) -> dict:
 
 def goals(sizes: list[dict]) -> dict:
     largest, smallest = sizes[-1], sizes[0]
+    slowest = min(sizes, key=lambda s: s["mb_per_s"])  # the goal holds at every size, not just the largest
     peak = max(s["run"]["peak_rss_sum_mb"] for s in sizes)
     ratio = largest["run"]["peak_rss_sum_mb"] / smallest["run"]["peak_rss_sum_mb"] if len(sizes) > 1 else None
     return {
-        "mb_per_s_ge_20": {"target": GOAL_MB_PER_S, "value": largest["mb_per_s"], "at": largest["label"],
-                           "met": largest["mb_per_s"] >= GOAL_MB_PER_S},
+        "mb_per_s_ge_20": {"target": GOAL_MB_PER_S, "value": slowest["mb_per_s"], "at": slowest["label"],
+                           "met": slowest["mb_per_s"] >= GOAL_MB_PER_S},
         "peak_rss_lt_1gb": {"target": GOAL_PEAK_RSS_MB, "value": peak, "met": peak < GOAL_PEAK_RSS_MB},
         "rss_flat": {"target": GOAL_RSS_RATIO, "value": ratio, "between": [smallest["label"], largest["label"]],
                      "met": None if ratio is None else ratio <= GOAL_RSS_RATIO},
