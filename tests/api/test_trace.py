@@ -505,3 +505,39 @@ def test_build_variants_of_one_file_count_once_as_a_renamed_anchor(tmp_path: Pat
         assert result.matches[0].license == "MPL-2.0"
     else:
         assert result.matches == ()
+
+
+def test_scale_tokens_grow_by_a_step_per_doubling_of_the_catalog() -> None:
+    assert [trace_api.scale_tokens(n) for n in (1, 1_000, trace_api.SCALE_FROM_WORKS)] == [0, 0, 0]
+    per = trace_api.SCALE_TOKENS_PER_DOUBLING
+    assert trace_api.scale_tokens(2 * trace_api.SCALE_FROM_WORKS) == per
+    assert trace_api.scale_tokens(8 * trace_api.SCALE_FROM_WORKS) == 3 * per
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_short_renamed_copy_needs_more_tokens_in_a_larger_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    large: bool) -> None:
+    """An unsupported renamed span of 26 tokens counts in a small catalog; the more works a
+    catalog holds, the more look-alike code it holds by chance, so from SCALE_FROM_WORKS works on
+    such spans need SCALE_TOKENS_PER_DOUBLING more tokens per doubling (here the catalog of four
+    works counts as two doublings past a threshold of one)."""
+    source = SETTINGS_PY.replace('''def load_settings(path, fallback):
+    with open(path, "r", encoding="utf-8") as handle:
+        data = handle.read()
+    return data or fallback''', '''def load_settings(path):
+    with open(path, "r", encoding="utf-8") as handle:
+        return handle.read()''')
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "settings.py").write_text(source)
+    for i, words in enumerate(("harbor ledger tide", "orchard pruning frost", "violin rosin bow")):
+        (tmp_path / "corpus" / f"notes_{i}.md").write_text(f"Notes on {words}, kept apart from any code.\n")
+    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
+    if large:
+        monkeypatch.setattr(trace_api, "SCALE_FROM_WORKS", 1)
+    body = source[source.index("def load_settings"):source.index("class Other")]
+    for old, new in (("load_settings", "read_conf"), ("path", "where"), ("handle", "fh")):
+        body = body.replace(old, new)
+    answer = tmp_path / "answer.md"
+    answer.write_text("Here is how you could do it:\n\n```python\n" + body + "```\n\nThat reads the file.\n")
+    (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
+    assert [(m.source, m.kind) for m in result.matches] == ([] if large else [("settings.py", "renamed")])
