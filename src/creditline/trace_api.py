@@ -352,8 +352,8 @@ def _extended(found: list[tuple[SpanHit, str]], tokens: TokenStream, words: Toke
     the breaks (:func:`~creditline.core.matching.bridge_span`) and kept only when its pieces then
     share ``min_tokens`` tokens with the source in order; without the source's text it is dropped.
     A renamed span must pass :func:`_renaming_holds` (more strictly when it is one of the
-    ``repeated`` structures, by ``id``; a ``short`` one must show a flawless renaming and
-    SHORT_RENAMED_LITERALS of the source's literals), and its tokens that are literally the source's add to
+    ``repeated`` structures, by ``id``; a ``short`` one must show a flawless renaming,
+    SHORT_RENAMED_LITERALS of the source's literals and ``short_min`` tokens), and its tokens that are literally the source's add to
     its weight, so that of two twins (files that differ only in names and literals) the one the
     input matches literally ranks first."""
     out = []

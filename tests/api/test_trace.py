@@ -407,24 +407,33 @@ def test_a_short_renamed_copy_counts_when_it_keeps_the_sources_literals(tmp_path
         assert result.matches[0].tokens < trace_api.RENAMED_ALONE_TOKENS
 
 
-def test_a_renamed_copy_shorter_than_its_fingerprints_reach_is_grown_to_its_ends(tmp_path: Path) -> None:
-    """A 26-token renamed function: its fingerprints alone span fewer than 20 tokens, so the span
-    is found from one fingerprint, checked against the source and grown to the copy's ends
-    before the 20-token threshold applies."""
-    source = SETTINGS_PY.replace('''def load_settings(path, fallback):
+def _short_settings() -> str:
+    """SETTINGS_PY with a 26-token load_settings: shorter than its renamed fingerprints reach."""
+    return SETTINGS_PY.replace('''def load_settings(path, fallback):
     with open(path, "r", encoding="utf-8") as handle:
         data = handle.read()
     return data or fallback''', '''def load_settings(path):
     with open(path, "r", encoding="utf-8") as handle:
         return handle.read()''')
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "settings.py").write_text(source)
-    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
+
+
+def _renamed_short_settings_answer(source: str) -> str:
     body = source[source.index("def load_settings"):source.index("class Other")]
     for old, new in (("load_settings", "read_conf"), ("path", "where"), ("handle", "fh")):
         body = body.replace(old, new)
+    return "Here is how you could do it:\n\n```python\n" + body + "```\n\nThat reads the file.\n"
+
+
+def test_a_renamed_copy_shorter_than_its_fingerprints_reach_is_grown_to_its_ends(tmp_path: Path) -> None:
+    """A 26-token renamed function: its fingerprints alone span fewer than 20 tokens, so the span
+    is found from one fingerprint, checked against the source and grown to the copy's ends
+    before the 20-token threshold applies."""
+    source = _short_settings()
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "settings.py").write_text(source)
+    catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
     answer = tmp_path / "answer.md"
-    answer.write_text("Here is how you could do it:\n\n```python\n" + body + "```\n\nThat reads the file.\n")
+    answer.write_text(_renamed_short_settings_answer(source))
     (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
     assert [(m.source, m.kind) for m in result.matches] == [("settings.py", "renamed")]
     assert trace_api.MIN_TOKENS <= result.matches[0].tokens < trace_api.RENAMED_ALONE_TOKENS
@@ -454,6 +463,14 @@ SUMMARY_PY = '''def summarize(records, threshold):
 '''
 
 
+def _renamed_summary() -> str:
+    body = SUMMARY_PY
+    for old, new in (("records", "entries"), ("record", "entry"), ("totals", "per_group"), ("ordered", "ranked"),
+                     ("bucket", "group"), ("item", "pair")):
+        body = body.replace(old, new)
+    return body
+
+
 def test_a_renamed_copy_of_a_file_with_build_variants_is_found_by_its_literal_anchor(tmp_path: Path) -> None:
     """Three builds of one module share their abstracted code, so its renamed fingerprints are in
     three works, more than a renamed anchor may be in alone; the work the input also shares a
@@ -464,23 +481,11 @@ def test_a_renamed_copy_of_a_file_with_build_variants_is_found_by_its_literal_an
     for build, names in (("ledger_cjs.py", ("rows", "acc")), ("ledger_esm.py", ("items", "sums"))):
         (tmp_path / "corpus" / build).write_text(SUMMARY_PY.replace("records", names[0]).replace("totals", names[1]))
     catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
-    body = SUMMARY_PY
-    for old, new in (("records", "entries"), ("record", "entry"), ("totals", "per_group"), ("ordered", "ranked"),
-                     ("bucket", "group"), ("item", "pair")):
-        body = body.replace(old, new)
     answer = tmp_path / "answer.py"
-    answer.write_text(comment + body)
+    answer.write_text(comment + _renamed_summary())
     (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
     assert [(m.source, m.kind) for m in result.matches] == [("ledger.py", "renamed")]
     assert result.matches[0].license == "MPL-2.0"
-
-
-def _renamed_summary() -> str:
-    body = SUMMARY_PY
-    for old, new in (("records", "entries"), ("record", "entry"), ("totals", "per_group"), ("ordered", "ranked"),
-                     ("bucket", "group"), ("item", "pair")):
-        body = body.replace(old, new)
-    return body
 
 
 @pytest.mark.parametrize("names", [("dist/cjs/ledger.py", "dist/esm/ledger.py", "src/ledger.py"),
@@ -521,12 +526,7 @@ def test_a_short_renamed_copy_needs_more_tokens_in_a_larger_catalog(tmp_path: Pa
     catalog holds, the more look-alike code it holds by chance, so from SCALE_FROM_WORKS works on
     such spans need SCALE_TOKENS_PER_DOUBLING more tokens per doubling (here the catalog of four
     works counts as two doublings past a threshold of one)."""
-    source = SETTINGS_PY.replace('''def load_settings(path, fallback):
-    with open(path, "r", encoding="utf-8") as handle:
-        data = handle.read()
-    return data or fallback''', '''def load_settings(path):
-    with open(path, "r", encoding="utf-8") as handle:
-        return handle.read()''')
+    source = _short_settings()
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "settings.py").write_text(source)
     for i, words in enumerate(("harbor ledger tide", "orchard pruning frost", "violin rosin bow")):
@@ -534,10 +534,7 @@ def test_a_short_renamed_copy_needs_more_tokens_in_a_larger_catalog(tmp_path: Pa
     catalog_api.index([str(tmp_path / "corpus")], catalog=str(tmp_path / "cat"))
     if large:
         monkeypatch.setattr(trace_api, "SCALE_FROM_WORKS", 1)
-    body = source[source.index("def load_settings"):source.index("class Other")]
-    for old, new in (("load_settings", "read_conf"), ("path", "where"), ("handle", "fh")):
-        body = body.replace(old, new)
     answer = tmp_path / "answer.md"
-    answer.write_text("Here is how you could do it:\n\n```python\n" + body + "```\n\nThat reads the file.\n")
+    answer.write_text(_renamed_short_settings_answer(source))
     (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
     assert [(m.source, m.kind) for m in result.matches] == ([] if large else [("settings.py", "renamed")])
