@@ -55,16 +55,15 @@ RENAMED_MAX_DF = 5
 # TOUCHED_ANCHOR_DF works when the work also holds one of the input's rare literal fingerprints:
 # build variants of one file (dist/cjs and dist/esm, src and src-noconflict) share their
 # abstracted code. Seed-777 draw: renamed recall 0.913 -> 0.922; at 7,670 files, one draw +1
-# case, another unchanged; negatives unchanged on all four draws. Variants of one file name
-# count once besides (_variant_freq): at 7,670 files, renamed recall 0.827 -> 0.846 on one draw
-# (seed 1234), unchanged on another and on both 1,500-file draws; negatives unchanged.
+# case, another unchanged; negatives unchanged on all four draws.
 RENAMED_ANCHOR_DF = 2
 TOUCHED_ANCHOR_DF = ANCHOR_DF
 # In every channel, build variants count once (_variant_freq): works of one file name that hold
-# the same set of the input's fingerprints, at most MAX_VARIANTS of them. In the literal channels
-# that lets a piece of a copy broken up by inserted lines pass PIECE_DF: at 7,670 files,
-# inserted/deleted recall 0.910 -> 0.928 and 0.935 -> 0.944 on two draws, negatives unchanged,
-# no change at 1,500 files.
+# the same set of the input's fingerprints, at most MAX_VARIANTS of them. At 7,670 files, in the
+# renamed channel: renamed recall 0.827 -> 0.846 on one draw (seed 1234), unchanged on another;
+# in the literal channels, where a piece of a copy broken up by inserted lines then passes
+# PIECE_DF: inserted/deleted recall 0.910 -> 0.928 and 0.935 -> 0.944. Negatives unchanged, and
+# no change on the 1,500-file draws.
 MAX_VARIANTS = 5
 # Files of one project share their shape even with identifier reuse recorded (generated
 # modules, loaders, option tables), so a renamed span needs literal support: it counts when the
@@ -153,7 +152,7 @@ def _variant_freq(cat: Catalog, hits: tuple[np.ndarray, ...], hashes: np.ndarray
     counted once: works of one file name (``dist/cjs/x.js``, ``dist/esm/x.js``) that hold the
     same set of the query's fingerprints, so that the input cannot tell them apart. Works of
     different names stay apart even then: a project's generated look-alikes (one module per
-    HTML method, per locale) share their abstracted code but are different works."""
+    HTML method, per locale) share their code, or its shape, but are different works."""
     qi, work = hits[0].astype(np.int64), hits[1].astype(np.int64)
     if not len(qi):
         return np.zeros(len(hashes), dtype=np.int64)
