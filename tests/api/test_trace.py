@@ -7,6 +7,7 @@ import random
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -538,3 +539,37 @@ def test_a_short_renamed_copy_needs_more_tokens_in_a_larger_catalog(tmp_path: Pa
     answer.write_text(_renamed_short_settings_answer(source))
     (result,) = trace_api.trace([str(answer)], catalog=str(tmp_path / "cat")).inputs
     assert [(m.source, m.kind) for m in result.matches] == ([] if large else [("settings.py", "renamed")])
+
+
+class _Paths:
+    """A stand-in catalog that only knows its works' paths."""
+
+    def __init__(self, paths: dict[int, str]) -> None:
+        self._paths = paths
+
+    def work(self, work_id: int):  # type: ignore[no-untyped-def]
+        return type("W", (), {"path": self._paths[work_id]})()
+
+
+def test_variant_freq_counts_same_named_works_with_the_same_hits_once() -> None:
+    """Two builds of x.js holding the same fingerprints of the input count once; a third build
+    that also holds another fingerprint, and a file of another name, count apart; more works with
+    the same hits than MAX_VARIANTS are not builds of one file and all count."""
+    paths = {10: "dist/cjs/x.js", 11: "dist/esm/x.js", 12: "src/x.js", 13: "src/y.js"}
+    hashes = np.array([101, 202, 303], dtype=np.uint64)
+    pairs = [(0, 10), (0, 11), (0, 12), (0, 13), (1, 10), (1, 11), (1, 12), (2, 12)]
+    qi = np.array([q for q, _ in pairs], dtype=np.int64)
+    work = np.array([w for _, w in pairs], dtype=np.int64)
+    hits = (qi, work, np.zeros(len(qi), dtype=np.int64), np.zeros(len(qi), dtype=np.int64))
+    df = trace_api._variant_freq(_Paths(paths), hits, hashes)  # type: ignore[arg-type]
+    # 10 and 11 hold {0, 1} under one name: one class; 12 holds {0, 1, 2}; 13 has another name
+    assert df.tolist() == [3, 2, 1]
+    # more works with the same hits than MAX_VARIANTS are not one file's builds
+    many = {i: f"pkg{i}/index.js" for i in range(trace_api.MAX_VARIANTS + 1)}
+    qi = np.zeros(len(many), dtype=np.int64)
+    work = np.array(list(many), dtype=np.int64)
+    hits = (qi, work, np.zeros(len(qi), dtype=np.int64), np.zeros(len(qi), dtype=np.int64))
+    assert trace_api._variant_freq(_Paths(many), hits, hashes[:1]).tolist() == [len(many)]  # type: ignore[arg-type]
+    few = dict(list(many.items())[: trace_api.MAX_VARIANTS])
+    hits = tuple(a[: len(few)] for a in hits)
+    assert trace_api._variant_freq(_Paths(few), hits, hashes[:1]).tolist() == [1]  # type: ignore[arg-type]
