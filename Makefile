@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+# setup.py builds the C extension (src/creditline/core/_ctokens.c): a changed source reinstalls
+$(STAMP): $(BIN)/python pyproject.toml setup.py src/creditline/core/_ctokens.c
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
@@ -64,4 +65,4 @@ bench-irplag: $(STAMP)
 	$(BIN)/python bench/irplag.py --peers
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) build *.egg-info src/*.egg-info src/creditline/core/*.so

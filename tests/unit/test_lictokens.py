@@ -3,10 +3,11 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creditline.core import dedup
+from creditline.core import dedup, lictokens
 from creditline.core.charclass import codepoints
 from creditline.core.lictokens import (
     STOP,
@@ -93,6 +94,56 @@ class TestTokenizePaths:
         chars = "".join("a" if w else "+" if p else " " for w, p in zip(word[:n], plus[:n]))
         starts, ends = token_bounds(np.asarray(word[:n], dtype=bool), np.asarray(plus[:n], dtype=bool) & ~np.asarray(word[:n], dtype=bool))
         assert list(zip(starts.tolist(), ends.tolist())) == [m.span() for m in WORD.finditer(chars)]
+
+
+ASCII_TEXT = st.text(alphabet="abgpl12+ +_-.ABGPL\n<>pbr\t", max_size=120)
+
+
+class TestCompiledTokenizer:
+    """The compiled inner loop (``core/_ctokens.c``) gives what the numpy passes give: ids,
+    offsets and the shared word runs with their hashes."""
+
+    def test_it_is_built(self) -> None:
+        # `make test` installs creditline with its C extension; without it the audit and index
+        # speeds in the README do not hold (the numpy passes stand in, correct but slower)
+        assert lictokens._ctokens is not None, "creditline.core._ctokens was not built (no C compiler?)"
+
+    @given(ASCII_TEXT, st.lists(st.text(alphabet="abgpl12+", min_size=1, max_size=5), max_size=12))
+    def test_it_equals_the_numpy_passes(self, text: str, vocab_words: list[str]) -> None:
+        vocab = query_vocab(sorted(set(vocab_words) | {"gpl", "a+b", "2"}))
+        text = text + " " + " ".join(vocab_words)
+        raw = text.encode("ascii").translate(lictokens._ASCII_LOWER)
+        reference = lictokens._ascii_tokens_numpy(text, raw, vocab)
+        ref_runs = lictokens._LAST_RUNS[0]
+        compiled = lictokens._ascii_tokens(text, vocab)
+        runs = lictokens._LAST_RUNS[0]
+        assert compiled.ids.tolist() == reference.ids.tolist()
+        assert compiled.spans.tolist() == reference.spans.tolist()
+        assert runs[1].tolist() == ref_runs[1].tolist() and runs[2].tolist() == ref_runs[2].tolist()
+
+    @given(ASCII_TEXT)
+    def test_the_numpy_passes_follow_the_expression(self, text: str) -> None:
+        # the fallback for installs without a compiler stays right too
+        raw = text.encode("ascii").translate(lictokens._ASCII_LOWER)
+        tokens = lictokens._ascii_tokens_numpy(text, raw, PLUS_VOCAB)
+        ids, spans = _reference(text, PLUS_VOCAB)
+        assert tokens.ids.tolist() == ids
+        assert [tuple(s) for s in tokens.spans.tolist()] == spans
+
+    def test_scratch_arrays_are_reused_and_results_are_not(self) -> None:
+        first = tokenize("gpl a+b 2", PLUS_VOCAB)
+        ids = first.ids.tolist()
+        tokenize("b+ b+ b+ 1+2 c++", PLUS_VOCAB)  # writes the same scratch arrays
+        assert first.ids.tolist() == ids
+
+    def test_short_output_buffers_are_refused(self) -> None:
+        table = PLUS_VOCAB.table
+        word_len, word_start, spelling = table.ascii_spelling()
+        small = [np.empty(1, np.int64), np.empty(1, np.uint64), np.empty(1, np.int64), np.empty(1, np.int64),
+                 np.empty(1, np.int32)]
+        with pytest.raises(ValueError, match="run_start"):
+            lictokens._ctokens.ascii_tokens(b"gpl a b c d", table.slot_hash, table.slot_word, table.ids, word_len,
+                                            word_start, spelling, table.bits, *small)
 
 
 class TestVocabTable:

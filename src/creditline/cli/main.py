@@ -23,7 +23,10 @@ def _version_text() -> str:
         db = version("licensedcode-data")
     except Exception:  # noqa: BLE001 - version display must never fail
         db = "not installed"
-    return f"creditline {__version__}\nlicensedcode-data {db}\n{DATA_CREDIT}"
+    from creditline.core.lictokens import COMPILED
+
+    tokenizer = "compiled tokenizer" if COMPILED else "numpy tokenizer: the C extension was not built"
+    return f"creditline {__version__} ({tokenizer})\nlicensedcode-data {db}\n{DATA_CREDIT}"
 
 
 class CreditlineGroup(click.Group):

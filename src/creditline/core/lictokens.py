@@ -13,6 +13,7 @@ spans.
 from __future__ import annotations
 
 import re
+import threading
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,12 @@ import numpy as np
 
 from creditline.core.charclass import CodepointTable, codepoints, runs
 from creditline.core.polyhash import P, hashes_of, power_table
+
+try:  # the compiled inner loop of _ascii_tokens (setup.py); optional, numpy does the same
+    from creditline.core import _ctokens
+except ImportError:  # pragma: no cover - a build without a C compiler
+    _ctokens = None
+COMPILED = _ctokens is not None  # shown by `creditline --version`
 
 WORD = re.compile(r"[^_\W]+\+?[^_\W]*", re.UNICODE)
 _SPLIT = re.compile(f"({WORD.pattern})", re.UNICODE)
@@ -82,7 +89,7 @@ class VocabTable:
     ids: np.ndarray  # int32 id of each word
     lengths: np.ndarray  # int64 code points of each word
     words: list[str]
-    _spellings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _spellings: dict[int, tuple] = field(default_factory=dict)  # type: ignore[type-arg]
 
     @classmethod
     def of(cls, vocab: dict[str, int]) -> VocabTable:
@@ -144,6 +151,23 @@ class VocabTable:
             more = np.flatnonzero(same & (left > per))
             live, at, lane, left = live[more], at[more] + per, lane[more] + 1, left[more] - per
         return ok
+
+    @property
+    def bits(self) -> int:
+        """log2 of the number of slots."""
+        return (len(self.slot_word) - 1).bit_length()
+
+    def ascii_spelling(self) -> tuple[np.ndarray, np.ndarray, bytes]:
+        """For the compiled tokenizer: each word's length in bytes (-1 for a word that is not
+        ASCII), where its bytes start, and all ASCII words' bytes one after another."""
+        cached = self._spellings.get(0)
+        if cached is None:
+            spelled = [w.encode("ascii") if w.isascii() else b"" for w in self.words]
+            length = np.fromiter((len(b) if w.isascii() else -1 for b, w in zip(spelled, self.words)), dtype=np.int64,
+                                 count=len(spelled))
+            sizes = np.fromiter(map(len, spelled), dtype=np.int64, count=len(spelled))
+            cached = self._spellings[0] = (length, np.cumsum(sizes) - sizes, b"".join(spelled))
+        return cached  # type: ignore[return-value]
 
     def _spelling(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every word's code points as code units of ``width`` bytes, read 8 bytes at a time
@@ -264,11 +288,48 @@ _LAST_RUNS: list[tuple[str, np.ndarray, np.ndarray]] = []  # (ASCII text, its wo
 
 def _ascii_tokens(text: str, vocab: QueryVocab) -> Tokens:
     """ASCII text: its lower-cased bytes, the runs of letters and digits, the polynomial hash
-    of every run (:func:`~creditline.core.polyhash.hashes_of`), runs around a ``+`` joined as
-    :data:`WORD` joins them (their hashes extended, :func:`_joined_hashes`), and ids looked up
-    by hash (:meth:`VocabTable.lookup`). The runs' hashes are the words' hashes of
-    :func:`creditline.core.dedup.word_hashes`; the last text's are kept (:func:`share_words`)."""
+    of every run, the :data:`WORD` tokens the runs form around ``+`` signs, and each token's
+    id. The runs' hashes are the words' hashes of :func:`creditline.core.dedup.word_hashes`;
+    the last text's are kept (:func:`share_words`).
+
+    Done in one compiled pass (:mod:`creditline.core._ctokens`) where that module was built,
+    else by numpy passes (:func:`_ascii_tokens_numpy`), with the same results."""
     raw = text.encode("ascii").translate(_ASCII_LOWER)
+    if _ctokens is None:
+        return _ascii_tokens_numpy(text, raw, vocab)
+    table = vocab.table
+    word_len, word_start, spelling = table.ascii_spelling()
+    run_start, run_hash, tok_start, tok_end, tok_id = out = _scratch(len(raw) // 2 + 1)
+    n_runs, n_tokens = _ctokens.ascii_tokens(raw, table.slot_hash, table.slot_word, table.ids, word_len, word_start,
+                                             spelling, table.bits, *out)
+    _LAST_RUNS[:] = [(text, run_start[:n_runs].copy(), run_hash[:n_runs].copy())]
+    return _tokens(tok_id[:n_tokens].copy(), tok_start[:n_tokens].copy(), tok_end[:n_tokens].copy())
+
+
+_SCRATCH = threading.local()
+_SCRATCH_KEPT = 1 << 22  # items: kept for texts up to 8 MB (memory is only used as far as written)
+
+
+def _scratch(n: int) -> tuple[np.ndarray, ...]:
+    """Output arrays of at least ``n`` items for the compiled tokenizer (run starts, run hashes,
+    token starts, token ends, token ids), reused by the thread's next call when not too large:
+    fresh memory costs a page fault per 4 KiB written, as much as the tokenizing."""
+    kept = getattr(_SCRATCH, "arrays", None)
+    if kept is not None and len(kept[0]) >= n:
+        return kept  # type: ignore[no-any-return]
+    arrays = (np.empty(n, np.int64), np.empty(n, np.uint64), np.empty(n, np.int64), np.empty(n, np.int64),
+              np.empty(n, np.int32))
+    if n <= _SCRATCH_KEPT:
+        _SCRATCH.arrays = arrays
+    return arrays
+
+
+def _ascii_tokens_numpy(text: str, raw: bytes, vocab: QueryVocab) -> Tokens:
+    """:func:`_ascii_tokens` by numpy passes over the lower-cased bytes ``raw``: the runs of
+    letters and digits, the polynomial hash of every run
+    (:func:`~creditline.core.polyhash.hashes_of`), runs around a ``+`` joined as :data:`WORD`
+    joins them (their hashes extended, :func:`_joined_hashes`), and ids looked up by hash
+    (:meth:`VocabTable.lookup`)."""
     lowered = np.frombuffer(raw, dtype=np.uint8)
     starts, ends = runs(_ASCII_ALNUM[lowered])
     hashes = word_hashes = hashes_of(lowered, starts, ends)
