@@ -121,6 +121,17 @@ class TestCompiledTokenizer:
         assert compiled.spans.tolist() == reference.spans.tolist()
         assert runs[1].tolist() == ref_runs[1].tolist() and runs[2].tolist() == ref_runs[2].tolist()
 
+    @given(st.text(alphabet="ab1+ _-éÉß\u0301\u00a0\u4e2d+gpl", max_size=120),
+           st.lists(st.text(alphabet="abé中+1", min_size=1, max_size=5), max_size=12))
+    def test_it_equals_the_numpy_passes_on_other_text(self, text: str, vocab_words: list[str]) -> None:
+        vocab = query_vocab(sorted(set(vocab_words) | {"gpl", "é+", "a+b"}))
+        lowered = (text + " " + " ".join(vocab_words)).lower()
+        codes = codepoints(lowered)
+        reference = lictokens._unicode_tokens_numpy(codes, lictokens._ALNUM(codes), vocab)
+        compiled = lictokens._unicode_tokens(lowered, vocab)
+        assert compiled.ids.tolist() == reference.ids.tolist()
+        assert compiled.spans.tolist() == reference.spans.tolist()
+
     @given(ASCII_TEXT)
     def test_the_numpy_passes_follow_the_expression(self, text: str) -> None:
         # the fallback for installs without a compiler stays right too

@@ -1,6 +1,6 @@
-/* The license tokenizer's inner loop for ASCII text, compiled.
+/* The license tokenizer's inner loop, compiled.
  *
- * creditline.core.lictokens tokenises a (lower-cased, ASCII) text into word runs, their
+ * creditline.core.lictokens tokenises a (lower-cased) text into word runs, their
  * polynomial hashes, the WORD tokens they form (a run, an optional "+", an optional run) and
  * the vocabulary id of each token. Its numpy reference does that in about ten passes over the
  * text and the tokens; this module does it in one pass, with the same results (a property test
@@ -21,6 +21,8 @@
  *   tok_start, tok_end, tok_id     out: every WORD token and its id (0: not in the vocabulary)
  *
  * Every output array must hold len(text) / 2 + 1 items (no text has more runs than that).
+ *
+ * unicode_tokens does the same for text of any characters (its code points; no runs kept).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -51,50 +53,93 @@ static int get(PyObject *obj, Buf *b, int writable, Py_ssize_t itemsize, Py_ssiz
     return 0;
 }
 
+/* The vocabulary id of the token text[start:start + len] whose hash is h (0 when absent): the
+ * table's slots are probed from h's home slot to the first empty one, and a slot with the same
+ * hash counts only when its word has the same units. */
+#define LOOKUP(NAME, UNIT)                                                                               \
+    static inline int32_t NAME(const Table *t, uint64_t h, const UNIT *token, Py_ssize_t len) {          \
+        uint64_t slot = (h * MIX) >> t->shift;                                                           \
+        for (Py_ssize_t probe = 0; probe < t->slots; probe++) {                                          \
+            int32_t w = t->slot_word[slot];                                                              \
+            if (w < 0)                                                                                   \
+                return 0;                                                                                \
+            if (t->slot_hash[slot] == h && w < t->words && t->word_len[w] == len && t->word_start[w] >= 0 && \
+                (t->word_start[w] + len) * (Py_ssize_t)sizeof(UNIT) <= t->spelling_bytes &&              \
+                memcmp((const UNIT *)t->spelling + t->word_start[w], token, len * sizeof(UNIT)) == 0)    \
+                return t->word_id[w];                                                                    \
+            slot = (slot + 1) & t->mask;                                                                 \
+        }                                                                                                \
+        return 0;                                                                                        \
+    }
+
+typedef struct {
+    const uint64_t *slot_hash;
+    const int32_t *slot_word, *word_id;
+    const int64_t *word_len, *word_start;
+    const void *spelling;
+    Py_ssize_t spelling_bytes, slots, words;
+    uint64_t mask;
+    int shift;
+} Table;
+
+LOOKUP(lookup_bytes, unsigned char)
+LOOKUP(lookup_codes, uint32_t)
+
+/* Buffers 1..6 of the arguments: the vocabulary table, its words' lengths (in units of the text),
+ * starts and spelling (units one after another). */
+static int get_table(PyObject **o, Buf *b, int bits, Py_ssize_t unit, Table *t) {
+    if (bits < 1 || bits > 40) {
+        PyErr_SetString(PyExc_ValueError, "bits out of range");
+        return -1;
+    }
+    t->slots = (Py_ssize_t)1 << bits;
+    if (get(o[0], &b[0], 0, 8, t->slots, "slot_hash") < 0 || get(o[1], &b[1], 0, 4, t->slots, "slot_word") < 0 ||
+        get(o[2], &b[2], 0, 4, 0, "word_id") < 0)
+        return -1;
+    t->words = b[2].view.len / 4;
+    if (get(o[3], &b[3], 0, 8, t->words, "word_len") < 0 || get(o[4], &b[4], 0, 8, t->words, "word_start") < 0 ||
+        get(o[5], &b[5], 0, unit, 0, "spelling") < 0)
+        return -1;
+    t->slot_hash = b[0].view.buf;
+    t->slot_word = b[1].view.buf;
+    t->word_id = b[2].view.buf;
+    t->word_len = b[3].view.buf;
+    t->word_start = b[4].view.buf;
+    t->spelling = b[5].view.buf;
+    t->spelling_bytes = b[5].view.len;
+    t->mask = (uint64_t)t->slots - 1;
+    t->shift = 64 - bits;
+    return 0;
+}
+
+static void release(Buf *b, int count) {
+    for (int k = 0; k < count; k++)
+        if (b[k].held)
+            PyBuffer_Release(&b[k].view);
+}
+
 static PyObject *ascii_tokens(PyObject *self, PyObject *args) {
-    PyObject *o[13];
+    PyObject *o[12];
     int bits;
     if (!PyArg_ParseTuple(args, "OOOOOOOiOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &bits, &o[7],
                           &o[8], &o[9], &o[10], &o[11]))
         return NULL;
-    if (bits < 1 || bits > 40) {
-        PyErr_SetString(PyExc_ValueError, "bits out of range");
-        return NULL;
-    }
     Buf b[12];
     memset(b, 0, sizeof(b));
     PyObject *result = NULL;
-    Py_ssize_t slots = (Py_ssize_t)1 << bits;
-    if (get(o[0], &b[0], 0, 1, 0, "text") < 0) goto done;
+    Table t;
+    if (get(o[0], &b[0], 0, 1, 0, "text") < 0 || get_table(o + 1, b + 1, bits, 1, &t) < 0)
+        goto done;
     Py_ssize_t n = b[0].view.len, cap = n / 2 + 1;
-    if (get(o[1], &b[1], 0, 8, slots, "slot_hash") < 0) goto done;
-    if (get(o[2], &b[2], 0, 4, slots, "slot_word") < 0) goto done;
-    if (get(o[3], &b[3], 0, 4, 0, "word_id") < 0) goto done;
-    Py_ssize_t words = b[3].view.len / 4;
-    if (get(o[4], &b[4], 0, 8, words, "word_len") < 0) goto done;
-    if (get(o[5], &b[5], 0, 8, words, "word_start") < 0) goto done;
-    if (get(o[6], &b[6], 0, 1, 0, "spelling") < 0) goto done;
-    if (get(o[7], &b[7], 1, 8, cap, "run_start") < 0) goto done;
-    if (get(o[8], &b[8], 1, 8, cap, "run_hash") < 0) goto done;
-    if (get(o[9], &b[9], 1, 8, cap, "tok_start") < 0) goto done;
-    if (get(o[10], &b[10], 1, 8, cap, "tok_end") < 0) goto done;
-    if (get(o[11], &b[11], 1, 4, cap, "tok_id") < 0) goto done;
-
+    if (get(o[7], &b[7], 1, 8, cap, "run_start") < 0 || get(o[8], &b[8], 1, 8, cap, "run_hash") < 0 ||
+        get(o[9], &b[9], 1, 8, cap, "tok_start") < 0 || get(o[10], &b[10], 1, 8, cap, "tok_end") < 0 ||
+        get(o[11], &b[11], 1, 4, cap, "tok_id") < 0)
+        goto done;
     const unsigned char *text = b[0].view.buf;
-    const uint64_t *slot_hash = b[1].view.buf;
-    const int32_t *slot_word = b[2].view.buf;
-    const int32_t *word_id = b[3].view.buf;
-    const int64_t *word_len = b[4].view.buf;
-    const int64_t *word_start = b[5].view.buf;
-    const unsigned char *spelling = b[6].view.buf;
-    Py_ssize_t spelling_len = b[6].view.len;
     int64_t *run_start = b[7].view.buf, *tok_start = b[9].view.buf, *tok_end = b[10].view.buf;
     uint64_t *run_hash = b[8].view.buf;
     int32_t *tok_id = b[11].view.buf;
-    const uint64_t mask = (uint64_t)slots - 1;
-    const int shift = 64 - bits;
     Py_ssize_t runs = 0, toks = 0, i = 0;
-    /* a word in the table must lie inside the spelling: checked once per lookup hit below */
 
     Py_BEGIN_ALLOW_THREADS
     while (i < n) {
@@ -124,36 +169,79 @@ static PyObject *ascii_tokens(PyObject *self, PyObject *args) {
                 run_hash[runs++] = h2;
             }
         }
-        Py_ssize_t len = i - start;
-        int32_t id = 0;
-        uint64_t slot = (th * MIX) >> shift;
-        for (Py_ssize_t probe = 0; probe < slots; probe++) {
-            int32_t w = slot_word[slot];
-            if (w < 0)
-                break;
-            if (slot_hash[slot] == th && w < words && word_len[w] == len && word_start[w] >= 0 &&
-                word_start[w] + len <= spelling_len && memcmp(spelling + word_start[w], text + start, len) == 0) {
-                id = word_id[w];
-                break;
-            }
-            slot = (slot + 1) & mask;
-        }
         tok_start[toks] = start;
         tok_end[toks] = i;
-        tok_id[toks++] = id;
+        tok_id[toks++] = lookup_bytes(&t, th, text + start, i - start);
     }
     Py_END_ALLOW_THREADS
 
     result = Py_BuildValue("nn", runs, toks);
 done:
-    for (int k = 0; k < 12; k++)
-        if (b[k].held)
-            PyBuffer_Release(&b[k].view);
+    release(b, 12);
+    return result;
+}
+
+/* unicode_tokens(codes, word, slot_hash, slot_word, word_id, word_len, word_start, spelling, bits,
+ *                tok_start, tok_end, tok_id) -> n_tokens
+ *
+ * The same WORD tokens and ids for text of any characters: codes holds its (lower-cased) code
+ * points as uint32, word one byte per code point, nonzero for word characters (str.isalnum);
+ * the words' lengths, starts and spelling are in code points. */
+static PyObject *unicode_tokens(PyObject *self, PyObject *args) {
+    PyObject *o[11];
+    int bits;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOiOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &bits,
+                          &o[8], &o[9], &o[10]))
+        return NULL;
+    Buf b[11];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    Table t;
+    if (get(o[0], &b[0], 0, 4, 0, "codes") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len / 4, cap = n / 2 + 1;
+    if (get(o[1], &b[1], 0, 1, n, "word") < 0 || get_table(o + 2, b + 2, bits, 4, &t) < 0)
+        goto done;
+    if (get(o[8], &b[8], 1, 8, cap, "tok_start") < 0 || get(o[9], &b[9], 1, 8, cap, "tok_end") < 0 ||
+        get(o[10], &b[10], 1, 4, cap, "tok_id") < 0)
+        goto done;
+    const uint32_t *codes = b[0].view.buf;
+    const unsigned char *word = b[1].view.buf;
+    int64_t *tok_start = b[8].view.buf, *tok_end = b[9].view.buf;
+    int32_t *tok_id = b[10].view.buf;
+    Py_ssize_t toks = 0, i = 0;
+
+    Py_BEGIN_ALLOW_THREADS
+    while (i < n) {
+        if (!word[i]) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        uint64_t h = 0;
+        while (i < n && word[i])
+            h = h * P + codes[i++];
+        if (i < n && codes[i] == '+') {
+            h = h * P + '+';
+            i++;
+            while (i < n && word[i])
+                h = h * P + codes[i++];
+        }
+        tok_start[toks] = start;
+        tok_end[toks] = i;
+        tok_id[toks++] = lookup_codes(&t, h, codes + start, i - start);
+    }
+    Py_END_ALLOW_THREADS
+
+    result = PyLong_FromSsize_t(toks);
+done:
+    release(b, 11);
     return result;
 }
 
 static PyMethodDef methods[] = {
     {"ascii_tokens", ascii_tokens, METH_VARARGS, "Runs, WORD tokens and their vocabulary ids of lower-cased ASCII text."},
+    {"unicode_tokens", unicode_tokens, METH_VARARGS, "WORD tokens and their vocabulary ids of lower-cased code points."},
     {NULL, NULL, 0, NULL},
 };
 

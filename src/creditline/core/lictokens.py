@@ -169,6 +169,15 @@ class VocabTable:
             cached = self._spellings[0] = (length, np.cumsum(sizes) - sizes, b"".join(spelled))
         return cached  # type: ignore[return-value]
 
+    def code_spelling(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For the compiled tokenizer of other text: each word's length in code points, where
+        its code points start, and all words' code points one after another (uint32)."""
+        cached = self._spellings.get(-1)
+        if cached is None:
+            cached = self._spellings[-1] = (self.lengths, np.cumsum(self.lengths) - self.lengths,
+                                            codepoints("".join(self.words)))
+        return cached  # type: ignore[return-value]
+
     def _spelling(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every word's code points as code units of ``width`` bytes, read 8 bytes at a time
         (zero-padded), where each word's lanes start, and each word's length in such units (-1
@@ -354,10 +363,25 @@ def _joined_hashes(hashes: np.ndarray, lengths: np.ndarray, after: np.ndarray, m
 
 
 def _unicode_tokens(lowered: str, vocab: QueryVocab) -> Tokens:
-    """Other text: word characters and ``+`` by a code point table, :data:`WORD` tokens from
-    them (:func:`token_bounds`), and ids by hash as for ASCII text."""
+    """Other text: word characters by a code point table, then :data:`WORD` tokens and their
+    ids in one compiled pass (:mod:`creditline.core._ctokens`) or by numpy passes
+    (:func:`_unicode_tokens_numpy`), with the same results."""
     codes = codepoints(lowered)
-    starts, ends = token_bounds(_ALNUM(codes), codes == _PLUS)
+    word = _ALNUM(codes)
+    if _ctokens is None:
+        return _unicode_tokens_numpy(codes, word, vocab)
+    table = vocab.table
+    word_len, word_start, spelling = table.code_spelling()
+    _, _, tok_start, tok_end, tok_id = out = _scratch(len(codes) // 2 + 1)
+    n_tokens = _ctokens.unicode_tokens(codes, word, table.slot_hash, table.slot_word, table.ids, word_len, word_start,
+                                       spelling, table.bits, *out[2:])
+    return _tokens(tok_id[:n_tokens].copy(), tok_start[:n_tokens].copy(), tok_end[:n_tokens].copy())
+
+
+def _unicode_tokens_numpy(codes: np.ndarray, word: np.ndarray, vocab: QueryVocab) -> Tokens:
+    """:func:`_unicode_tokens` by numpy passes: :data:`WORD` tokens from the word characters
+    and ``+`` signs (:func:`token_bounds`), and ids by hash as for ASCII text."""
+    starts, ends = token_bounds(word, codes == _PLUS)
     hashes = hashes_of(codes, starts, ends)
     return _tokens(vocab.table.lookup(hashes, starts, ends, codes), starts, ends)
 
