@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditline.core import dedup
+from creditline.core import dedup, native
 from creditline.core.fingerprint import kgram_hashes
 from creditline.core.lictokens import query_vocab, share_words, tokenize
 from creditline.core.normalize import prose_tokens
@@ -120,3 +120,9 @@ def test_text_signatures_of_rows_tokenised_together() -> None:
     together = dedup.text_signatures(rows)
     alone = [dedup.text_signature("".join(list(r))) for r in rows]  # copies: read on their own
     assert [s.tolist() for s in together] == [s.tolist() for s in alone]
+
+
+@given(st.text(alphabet=st.sampled_from(list("aZ9 _-+,\n\u00e9\u00c9\u4e2d\u0301\u00a0xyQ")), max_size=120))
+def test_the_compiled_word_hashes_equal_the_numpy_passes(text: str) -> None:
+    assert native.COMPILED, "creditline.core._ctokens was not built"
+    assert dedup._compiled_word_hashes(text).tolist() == dedup._numpy_word_hashes(text).tolist()

@@ -23,7 +23,7 @@ def _version_text() -> str:
         db = version("licensedcode-data")
     except Exception:  # noqa: BLE001 - version display must never fail
         db = "not installed"
-    from creditline.core.lictokens import COMPILED
+    from creditline.core.native import COMPILED
 
     tokenizer = "compiled tokenizer" if COMPILED else "numpy tokenizer: the C extension was not built"
     return f"creditline {__version__} ({tokenizer})\nlicensedcode-data {db}\n{DATA_CREDIT}"

@@ -1,4 +1,5 @@
-/* The license tokenizer's inner loop, compiled.
+/* creditline's compiled inner loops: the license tokenizer, word hashes for near-duplicate
+ * signatures, and a case-insensitive search for several needles at once.
  *
  * creditline.core.lictokens tokenises a (lower-cased) text into word runs, their
  * polynomial hashes, the WORD tokens they form (a run, an optional "+", an optional run) and
@@ -239,9 +240,141 @@ done:
     return result;
 }
 
+/* word_runs(units, width, flags, run_start, run_hash) -> n_runs
+ *
+ * The runs of word characters of a text and the polynomial hash of each, ASCII capitals hashed as
+ * lower case (creditline.core.dedup.word_hashes): units holds the text as bytes (width 1) or code
+ * points (width 4); flags, one byte per unit, marks word characters, or is None for ASCII text
+ * (letters and digits). The outputs hold at least len / 2 + 1 items. */
+static PyObject *word_runs(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    int width;
+    if (!PyArg_ParseTuple(args, "OiOOO", &o[0], &width, &o[1], &o[2], &o[3]))
+        return NULL;
+    if (width != 1 && width != 4) {
+        PyErr_SetString(PyExc_ValueError, "width must be 1 or 4");
+        return NULL;
+    }
+    Buf b[4];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    if (get(o[0], &b[0], 0, width, 0, "units") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len / width, cap = n / 2 + 1;
+    int have_flags = o[1] != Py_None;
+    if ((have_flags && get(o[1], &b[1], 0, 1, n, "flags") < 0) || get(o[2], &b[2], 1, 8, cap, "run_start") < 0 ||
+        get(o[3], &b[3], 1, 8, cap, "run_hash") < 0)
+        goto done;
+    const unsigned char *bytes = b[0].view.buf, *flags = have_flags ? b[1].view.buf : NULL;
+    const uint32_t *codes = b[0].view.buf;
+    int64_t *run_start = b[2].view.buf;
+    uint64_t *run_hash = b[3].view.buf;
+    Py_ssize_t runs = 0, i = 0;
+
+    Py_BEGIN_ALLOW_THREADS
+#define UNIT(k) (width == 1 ? (uint32_t)bytes[k] : codes[k])
+#define WORDY(k) (flags ? flags[k] != 0 : (UNIT(k) < 128 && (is_word((unsigned char)UNIT(k)) || (UNIT(k) >= 'A' && UNIT(k) <= 'Z'))))
+    while (i < n) {
+        if (!WORDY(i)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        uint64_t h = 0;
+        while (i < n && WORDY(i)) {
+            uint32_t c = UNIT(i++);
+            h = h * P + (c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        run_start[runs] = start;
+        run_hash[runs++] = h;
+    }
+#undef WORDY
+#undef UNIT
+    Py_END_ALLOW_THREADS
+
+    result = PyLong_FromSsize_t(runs);
+done:
+    release(b, 4);
+    return result;
+}
+
+/* find_folded(text, needles, first_only) -> list of offsets, or None
+ *
+ * Where the needles (lower-case ASCII bytes) occur in text, ASCII letters compared without case:
+ * for each needle its occurrences from the left, each search going on after the last one found
+ * (as bytes.find in a loop), all of them in order of offset; with first_only, at most one offset
+ * (a test for any occurrence). None when text is not ASCII: the caller searches it otherwise.
+ * An ASCII str is read in place, without a copy. */
+static PyObject *find_folded(PyObject *self, PyObject *args) {
+    PyObject *text, *needles;
+    int first_only;
+    if (!PyArg_ParseTuple(args, "UO!p", &text, &PyTuple_Type, &needles, &first_only))
+        return NULL;
+    if (!PyUnicode_IS_ASCII(text))
+        Py_RETURN_NONE;
+    Py_ssize_t count = PyTuple_GET_SIZE(needles);
+    if (count > 32) {
+        PyErr_SetString(PyExc_ValueError, "at most 32 needles");
+        return NULL;
+    }
+    const unsigned char *needle[32];
+    Py_ssize_t len[32], next[32];
+    unsigned char first[256] = {0};
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *item = PyTuple_GET_ITEM(needles, k);
+        if (!PyBytes_Check(item) || PyBytes_GET_SIZE(item) == 0) {
+            PyErr_SetString(PyExc_TypeError, "needles must be non-empty bytes");
+            return NULL;
+        }
+        needle[k] = (const unsigned char *)PyBytes_AS_STRING(item);
+        len[k] = PyBytes_GET_SIZE(item);
+        next[k] = 0;
+        first[needle[k][0]] = 1;
+    }
+    const unsigned char *data = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = data[i];
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (!first[c])
+            continue;
+        for (Py_ssize_t k = 0; k < count; k++) {
+            if (i < next[k] || needle[k][0] != c || i + len[k] > n)
+                continue;
+            Py_ssize_t j = 1;
+            for (; j < len[k]; j++) {
+                unsigned char d = data[i + j];
+                if (d >= 'A' && d <= 'Z')
+                    d += 32;
+                if (d != needle[k][j])
+                    break;
+            }
+            if (j < len[k])
+                continue;
+            next[k] = i + len[k];
+            PyObject *at = PyLong_FromSsize_t(i);
+            if (at == NULL || PyList_Append(out, at) < 0) {
+                Py_XDECREF(at);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(at);
+            if (first_only)
+                return out;
+        }
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"ascii_tokens", ascii_tokens, METH_VARARGS, "Runs, WORD tokens and their vocabulary ids of lower-cased ASCII text."},
     {"unicode_tokens", unicode_tokens, METH_VARARGS, "WORD tokens and their vocabulary ids of lower-cased code points."},
+    {"word_runs", word_runs, METH_VARARGS, "Runs of word characters and their hashes."},
+    {"find_folded", find_folded, METH_VARARGS, "Offsets of ASCII needles in an ASCII str, case-insensitively."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from creditline.core import native
 from creditline.core.charclass import codepoints, runs
 from creditline.core.lictokens import shared_word_hashes
 from creditline.core.normalize import WORD_CHARS
@@ -52,6 +53,11 @@ def word_hashes(text: str) -> np.ndarray:
     shared = shared_word_hashes(text)
     if shared is not None:
         return shared
+    return _compiled_word_hashes(text) if native.ext is not None else _numpy_word_hashes(text)
+
+
+def _numpy_word_hashes(text: str) -> np.ndarray:
+    """:func:`word_hashes` by numpy passes (installs without the compiled module)."""
     if text.isascii():
         values = np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.uint64)
         is_word = _ASCII_WORD[values]
@@ -63,6 +69,19 @@ def word_hashes(text: str) -> np.ndarray:
     values[upper] += np.uint64(32)
     starts, ends = runs(is_word)
     return hashes_of(values, starts, ends)
+
+
+def _compiled_word_hashes(text: str) -> np.ndarray:
+    """:func:`word_hashes` in one compiled pass (:mod:`creditline.core._ctokens`)."""
+    if text.isascii():
+        units, width, flags = text.encode("ascii"), 1, None
+    else:
+        units = codepoints(text)
+        width, flags = 4, WORD_CHARS(units)
+    cap = len(text) // 2 + 1
+    starts, hashes = np.empty(cap, np.int64), np.empty(cap, np.uint64)
+    n = native.ext.word_runs(units, width, flags, starts, hashes)
+    return hashes[:n].copy()
 
 
 _ASCII_WORD = np.zeros(256, dtype=bool)

@@ -20,6 +20,7 @@ from creditline.core.charclass import newlines
 from creditline.core.licindex import KINDS, LicenseIndex
 from creditline.core.licmatch import RawMatch, Rows, match
 from creditline.core.lictokens import UNKNOWN, share_words, tokenize
+from creditline.core.native import find_folded
 from creditline.model import LicenseDetection
 
 SPDX_TAG = re.compile(r"SPDX-License-Identifier\s*:\s*(?P<expr>[^\n]*)", re.IGNORECASE)
@@ -347,9 +348,15 @@ def _blank_tags(text: str) -> str:
     return SPDX_TAG.sub(lambda m: " " * len(m.group()), text)
 
 
+def _mentions_spdx(text: str) -> bool:
+    """Whether "spdx" is in ``text`` in any case (an ASCII text searched in place, no copy)."""
+    found = find_folded(text, (b"spdx",), first_only=True)
+    return bool(found) if found is not None else "spdx" in text.lower()
+
+
 def _prepared(text: str, index: LicenseIndex) -> tuple[list[LicenseDetection], str]:
     """(SPDX tag detections, the text with its tags blanked out for matching)."""
-    if "spdx" not in text.lower():
+    if not _mentions_spdx(text):
         return [], text
     tags = spdx_tag_detections(text, index, _line_starts(text))
     return tags, _blank_tags(text) if tags else text

@@ -24,11 +24,7 @@ import numpy as np
 from creditline.core.charclass import CodepointTable, codepoints, runs
 from creditline.core.polyhash import P, hashes_of, power_table
 
-try:  # the compiled inner loop of _ascii_tokens (setup.py); optional, numpy does the same
-    from creditline.core import _ctokens
-except ImportError:  # pragma: no cover - a build without a C compiler
-    _ctokens = None
-COMPILED = _ctokens is not None  # shown by `creditline --version`
+from creditline.core.native import ext as _ctokens  # the compiled inner loops; None without a compiler
 
 WORD = re.compile(r"[^_\W]+\+?[^_\W]*", re.UNICODE)
 _SPLIT = re.compile(f"({WORD.pattern})", re.UNICODE)

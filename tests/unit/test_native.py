@@ -1,0 +1,47 @@
+"""The compiled helpers (core/_ctokens.c) against their Python counterparts."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from creditline.core import native
+from creditline.core.copyright import _ASCII_NEEDLES
+
+NEEDLES = st.lists(st.sampled_from([b"ab", b"a", b"(c)", b"aba", b"copyright", b"spdx", b"b("]), min_size=1, max_size=5,
+                   unique=True)
+
+
+def _reference(text: str, needles: tuple[bytes, ...]) -> list[int]:
+    data = text.encode("ascii").lower()
+    found = []
+    for needle in needles:
+        at = data.find(needle)
+        while at != -1:
+            found.append(at)
+            at = data.find(needle, at + len(needle))
+    return sorted(found)
+
+
+def test_the_helpers_are_built() -> None:
+    assert native.COMPILED, "creditline.core._ctokens was not built (no C compiler?)"
+
+
+@given(st.text(alphabet="abABcC() spdxSPDX\n", max_size=80), NEEDLES)
+def test_find_folded_finds_what_bytes_find_finds(text: str, needles: list[bytes]) -> None:
+    assert native.find_folded(text, tuple(needles)) == _reference(text, tuple(needles))
+    first = native.find_folded(text, tuple(needles), first_only=True)
+    assert first == _reference(text, tuple(needles))[:1]
+
+
+def test_find_folded_leaves_other_text_to_the_caller() -> None:
+    assert native.find_folded("Copyright © 2020", _ASCII_NEEDLES) is None
+    assert native.find_folded("Copyright (C) 2020 COPYRIGHT", _ASCII_NEEDLES) == [0, 10, 19]
+
+
+def test_find_folded_refuses_bad_needles() -> None:
+    with pytest.raises(TypeError):
+        native.find_folded("abc", (b"",))
+    with pytest.raises(TypeError):
+        native.find_folded("abc", ("a",))  # type: ignore[arg-type]
