@@ -11,7 +11,7 @@ from creditline.core.licenses import LicenseInfo, RuleInfo
 from rapidfuzz.distance import Opcode
 
 from creditline.core.licindex import GRAM, PREFIX, P, build_index, prefix_hashes, window_hashes
-from creditline.core.licmatch import _candidates, _dense_segment, _densest_windows, exact_matches, match
+from creditline.core.licmatch import _candidates, _dense_segment, _densest_windows, _range_max, exact_matches, match
 from creditline.core.lictokens import tokenize
 
 MIT_TEXT = (
@@ -194,3 +194,12 @@ class TestApproximateHelpers:
             ranked = sorted(ok, key=lambda r: (-(2 * c[r] - grams[r]), -(c[r] / grams[r]), r))
             assert found_rule[found_text == t].tolist() == ranked[:30]
         assert np.all(np.diff(found_text) >= 0)  # text by text
+
+
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=40), st.lists(st.tuples(st.integers(0, 45), st.integers(0, 45)), max_size=20))
+def test_range_max_is_the_max_of_each_range(values: list[int], ranges: list[tuple[int, int]]) -> None:
+    arr = np.asarray(values + [0], dtype=np.int64)
+    lo = np.asarray([min(a, len(values)) for a, _ in ranges], dtype=np.int64)
+    hi = np.asarray([min(b, len(values)) for _, b in ranges], dtype=np.int64)
+    expected = [int(arr[a:b].max(initial=0)) for a, b in zip(lo.tolist(), hi.tolist())]
+    assert _range_max(arr, lo, hi).tolist() == expected

@@ -382,6 +382,18 @@ def _exact_reach(exact: list[RawMatch], n: int) -> np.ndarray:
     return reach
 
 
+def _range_max(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``values[lo[i]:hi[i]].max()`` for every i (0 for an empty range), by one ``reduceat``
+    over the interleaved bounds (each even slot reduces one range; the odd slots are dropped)."""
+    out = np.zeros(len(lo), dtype=values.dtype)
+    live = np.flatnonzero(hi > lo)
+    if len(live):
+        bounds = np.empty(2 * len(live), dtype=np.intp)
+        bounds[0::2], bounds[1::2] = lo[live], hi[live]
+        out[live] = np.maximum.reduceat(values, bounds)[0::2]
+    return out
+
+
 def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarray,
                         exact: list[RawMatch] = (),  # type: ignore[assignment]
                         hashes: QueryHashes | None = None, rows: Rows | None = None) -> list[RawMatch]:
@@ -406,8 +418,9 @@ def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarra
                                np.searchsorted(gram_text, np.arange(n_texts + 1)).astype(np.int32)),
                               shape=(n_texts, n_grams))
     shared = query @ table.by_gram  # texts x rules: distinct grams in common
-    text = np.repeat(np.arange(n_texts), np.diff(shared.indptr))
-    cand_text, cand_rule = _candidates(text, shared.indices, shared.data.astype(np.int64), index)
+    some = np.flatnonzero(shared.data >= 3)  # most pairs share a gram or two: never candidates
+    text = np.searchsorted(shared.indptr, some, "right") - 1
+    cand_text, cand_rule = _candidates(text, shared.indices[some], shared.data[some].astype(np.int64), index)
     if not len(cand_text):
         return []
     # the hits of each candidate: its rule's grams that its text holds (text-major keys, sorted)
@@ -422,11 +435,11 @@ def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarra
     keys, pos = candidates[owner[found]], gram_pos[at[found]]
     lengths = _rule_lengths(index)
     hits, lo, hi = _densest_windows(keys, pos, candidates, lengths[keys % n_rules])
-    reach = _exact_reach(list(exact), len(ids))
+    # not aligned: a candidate whose region holds an exact match as long as all it could explain
+    longest = _range_max(_exact_reach(list(exact), len(ids)), lo, hi)
+    todo = np.flatnonzero(longest < np.minimum(hits + GRAM - 1, lengths[cand_rule]))
     out: list[RawMatch] = []
-    for t, rule, n_hits, a, b in zip(cand_text.tolist(), cand_rule.tolist(), hits.tolist(), lo.tolist(), hi.tolist()):
-        if reach[a:b].max(initial=0) >= min(n_hits + GRAM - 1, int(lengths[rule])):
-            continue
+    for t, rule, a, b in zip(cand_text[todo].tolist(), cand_rule[todo].tolist(), lo[todo].tolist(), hi[todo].tolist()):
         m = align(ids, rule, a, b, index, (int(rows.start[t]), int(rows.end[t])))
         if m is not None:
             out.append(m)
