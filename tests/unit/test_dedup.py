@@ -126,3 +126,16 @@ def test_text_signatures_of_rows_tokenised_together() -> None:
 def test_the_compiled_word_hashes_equal_the_numpy_passes(text: str) -> None:
     assert native.COMPILED, "creditline.core._ctokens was not built"
     assert dedup._compiled_word_hashes(text).tolist() == dedup._numpy_word_hashes(text).tolist()
+
+
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=30), max_size=12))
+def test_the_compiled_minhash_equals_the_numpy_passes(streams: list[list[int]]) -> None:
+    assert native.COMPILED, "creditline.core._ctokens was not built"
+    arrays = [np.asarray(s, dtype=np.uint64) for s in streams]
+    compiled = dedup.signatures(arrays)
+    native_ext, dedup.native.ext = dedup.native.ext, None
+    try:
+        reference = dedup.signatures(arrays)
+    finally:
+        dedup.native.ext = native_ext
+    assert [c.tolist() for c in compiled] == [r.tolist() for r in reference]

@@ -1,5 +1,5 @@
-/* creditline's compiled inner loops: the license tokenizer, word hashes for near-duplicate
- * signatures, and a case-insensitive search for several needles at once.
+/* creditline's compiled inner loops: the license tokenizer, word hashes and MinHash for
+ * near-duplicate signatures, and a case-insensitive search for several needles at once.
  *
  * creditline.core.lictokens tokenises a (lower-cased) text into word runs, their
  * polynomial hashes, the WORD tokens they form (a run, an optional "+", an optional run) and
@@ -370,10 +370,70 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* minhash(folded, first, counts, a, b, out) -> None
+ *
+ * MinHash signatures (creditline.core.dedup.signatures): stream r's shingles are
+ * folded[first[r]:first[r] + counts[r]] (uint32), and out[r * perms + i] (uint32, filled with
+ * 0xFFFFFFFF by the caller) becomes the least a[i] * x + b[i] (mod 2**32) over them, for the
+ * perms = len(a) permutations. One pass over the shingles, the permutations in the inner loop
+ * (vectorised by the compiler). */
+static PyObject *minhash(PyObject *self, PyObject *args) {
+    PyObject *o[6];
+    if (!PyArg_ParseTuple(args, "OOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]))
+        return NULL;
+    Buf b[6];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    if (get(o[0], &b[0], 0, 4, 0, "folded") < 0 || get(o[1], &b[1], 0, 8, 0, "first") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len / 4, streams = b[1].view.len / 8;
+    if (get(o[2], &b[2], 0, 8, streams, "counts") < 0 || get(o[3], &b[3], 0, 4, 1, "a") < 0)
+        goto done;
+    Py_ssize_t perms = b[3].view.len / 4;
+    if (perms > 1024) {
+        PyErr_SetString(PyExc_ValueError, "at most 1024 permutations");
+        goto done;
+    }
+    if (get(o[4], &b[4], 0, 4, perms, "b") < 0 || get(o[5], &b[5], 1, 4, streams * perms, "out") < 0)
+        goto done;
+    const uint32_t *folded = b[0].view.buf, *pa = b[3].view.buf, *pb = b[4].view.buf;
+    const int64_t *first = b[1].view.buf, *counts = b[2].view.buf;
+    uint32_t *out = b[5].view.buf;
+    for (Py_ssize_t r = 0; r < streams; r++) {
+        if (first[r] < 0 || counts[r] < 0 || first[r] + counts[r] > n) {
+            PyErr_SetString(PyExc_ValueError, "a stream's shingles lie outside folded");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    uint32_t m[1024];
+    for (Py_ssize_t r = 0; r < streams; r++) {
+        uint32_t *row = out + r * perms;
+        for (Py_ssize_t i = 0; i < perms; i++)
+            m[i] = row[i];
+        for (int64_t j = first[r]; j < first[r] + counts[r]; j++) {
+            uint32_t x = folded[j];
+            for (Py_ssize_t i = 0; i < perms; i++) {
+                uint32_t v = pa[i] * x + pb[i];
+                m[i] = v < m[i] ? v : m[i];
+            }
+        }
+        for (Py_ssize_t i = 0; i < perms; i++)
+            row[i] = m[i];
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    release(b, 6);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"ascii_tokens", ascii_tokens, METH_VARARGS, "Runs, WORD tokens and their vocabulary ids of lower-cased ASCII text."},
     {"unicode_tokens", unicode_tokens, METH_VARARGS, "WORD tokens and their vocabulary ids of lower-cased code points."},
     {"word_runs", word_runs, METH_VARARGS, "Runs of word characters and their hashes."},
+    {"minhash", minhash, METH_VARARGS, "MinHash signatures of streams of folded shingles."},
     {"find_folded", find_folded, METH_VARARGS, "Offsets of ASCII needles in an ASCII str, case-insensitively."},
     {NULL, NULL, 0, NULL},
 };

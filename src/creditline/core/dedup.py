@@ -107,10 +107,11 @@ def signature(token_hashes: np.ndarray, shingle: int = SHINGLE) -> np.ndarray:
 
 
 def signatures(streams: Sequence[np.ndarray], shingle: int = SHINGLE) -> list[np.ndarray]:
-    """:func:`signature` of each token-hash stream, the same values, with numpy calls per
-    ``_CHUNK`` shingles rather than per stream: the streams' shingles are hashed as one sequence
-    (no shingle across two streams), and each block of permuted shingles (permutations x
-    shingles) is reduced to its streams' minimums with one ``minimum.reduceat``."""
+    """:func:`signature` of each token-hash stream, the same values, computed together: the
+    streams' shingles are hashed as one sequence (no shingle across two streams), then each
+    stream's permuted minimums come from one compiled pass over the shingles (``minhash`` in
+    :mod:`creditline.core._ctokens`) or, without it, from numpy calls per ``_CHUNK`` shingles
+    (:func:`_numpy_minhash`)."""
     tokens = [np.asarray(t, dtype=np.uint64) for t in streams]
     sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
     offsets = np.cumsum(sizes) - sizes
@@ -123,6 +124,17 @@ def signatures(streams: Sequence[np.ndarray], shingle: int = SHINGLE) -> list[np
     shingles = hashes_of(np.concatenate(tokens) if tokens else np.empty(0, dtype=np.uint64), starts, starts + width)
     folded = ((shingles >> np.uint64(32)) ^ shingles).astype(np.uint32)
     out = np.full((len(tokens), NUM_PERM), _EMPTY, dtype=np.uint32)
+    if native.ext is not None:
+        native.ext.minhash(folded, first, counts, _A, _B, out)
+    else:
+        _numpy_minhash(folded, first, counts, out)
+    return list(out.astype(np.uint64))
+
+
+def _numpy_minhash(folded: np.ndarray, first: np.ndarray, counts: np.ndarray, out: np.ndarray) -> None:
+    """Lower ``out[r]`` to the permuted minimums of stream r's shingles
+    ``folded[first[r]:first[r] + counts[r]]``, by numpy passes (the compiled ``minhash`` does
+    the same in one pass)."""
     nonempty = np.flatnonzero(counts)
     begins, ends = first[nonempty], first[nonempty] + counts[nonempty]
     for start in range(0, len(folded), _CHUNK):  # permutations x shingles: each stream's part is contiguous
@@ -133,7 +145,6 @@ def signatures(streams: Sequence[np.ndarray], shingle: int = SHINGLE) -> list[np
         rows = nonempty[part]  # the streams with shingles in [start, stop)
         cut = np.maximum(begins[part], start) - start
         out[rows] = np.minimum(out[rows], np.minimum.reduceat(lanes, cut, axis=1).T)
-    return list(out.astype(np.uint64))
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
