@@ -50,13 +50,16 @@ What is measured, for each size
     /proc/<pid>/stat at its last sample), which shows whether the parent, which reads the rows,
     decides duplicates in input order and scans batches whenever the workers have enough queued
     (``--jobs 2`` is the parent and one worker), or the workers, which scan the text, bound the rate.
-    Derived: rows/s and MB/s (text MB, 10^6 bytes, over the wall time, start-up included). The
+    Derived: rows/s and MB/s (text MB, 10^6 bytes, over the wall time, start-up included).
+    Each size is timed ``--repeat`` times (3 by default), in rounds over all sizes; the run with
+    the median wall time is reported, with every run's figures and the range of MB/s beside it
+    (on this machine one run's speed drifts by 10-20% with the load on the shared cores). The
     audit's JSON is read back to show the work was done: rows, rows with errors, bytes read,
     top licenses (detected or declared), declared licenses, exact and near duplicates. Also the
     start-up of the same command on a 20-row file of the same dataset.
 
-Goals (issue): >= 20 MB/s end to end on 2 cores (judged at the slowest size measured); peak RSS
-(sum over the processes) < 1 GB at every size; RSS flat as the dataset grows, read here as
+Goals (issue): >= 20 MB/s end to end on 2 cores (judged at the slowest size measured, on its
+median run); peak RSS (sum over the processes) < 1 GB at every size and in every run; RSS flat as the dataset grows, read here as
 RSS(largest) / RSS(smallest) <= 1.25.
 
 How to rerun
@@ -676,10 +679,23 @@ def measure_size(exe: Path, jobs: int, label: str, entry: dict) -> dict:
     return {"label": label, "file": entry["file"], **metrics, "run": run, "audit": found}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (the slower middle one for an even count), with every
+    run's figures beside it: this machine's speed drifts by 10-20% between runs (shared cores), so
+    one run can land anywhere in that range."""
+    ordered = sorted(runs, key=lambda r: r["run"]["wall_s"])
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["repeats"] = [{"wall_s": r["run"]["wall_s"], "cpu_s": r["run"]["cpu_s"], "mb_per_s": r["mb_per_s"],
+                          "peak_rss_sum_mb": r["run"]["peak_rss_sum_mb"]} for r in runs]
+    chosen["mb_per_s_range"] = [ordered[-1]["mb_per_s"], ordered[0]["mb_per_s"]]
+    return chosen
+
+
 def goals(sizes: list[dict]) -> dict:
     largest, smallest = sizes[-1], sizes[0]
     slowest = min(sizes, key=lambda s: s["mb_per_s"])  # the goal holds at every size, not just the largest
-    peak = max(s["run"]["peak_rss_sum_mb"] for s in sizes)
+    # every run counts for memory, not just the median one
+    peak = max(max(r["peak_rss_sum_mb"] for r in s.get("repeats", [s["run"]])) for s in sizes)
     ratio = largest["run"]["peak_rss_sum_mb"] / smallest["run"]["peak_rss_sum_mb"] if len(sizes) > 1 else None
     return {
         "mb_per_s_ge_20": {"target": GOAL_MB_PER_S, "value": slowest["mb_per_s"], "at": slowest["label"],
@@ -699,12 +715,13 @@ def print_table(res: dict) -> None:
     log("")
     log(f"Dataset: {m['distinct_files_read']:,} distinct files read of {m['candidates']:,} candidates, "
         f"digest {m['digest'][:12]}{' (reused)' if m.get('reused') else ''}")
-    rows = [("size", "rows", "text MB", "repeats", "wall s", "CPU s", "rows/s", "MB/s", "RSS sum MB",
+    rows = [("size", "rows", "text MB", "repeats", "wall s", "CPU s", "rows/s", "MB/s", "MB/s range", "RSS sum MB",
              "parent MB", "worker MB", "PSS sum MB", "parent CPU s", "other CPU s")]
     for s in res["sizes"]:
         r = s["run"]
         rows.append((s["label"], f"{s['rows']:,}", f"{s['text_mb']:.1f}", f"{s['repeat_rows']:,}",
                      f"{r['wall_s']:.1f}", f"{r['cpu_s']:.1f}", f"{s['rows_per_s']:.0f}", f"{s['mb_per_s']:.2f}",
+                     "-".join(f"{v:.1f}" for v in s.get("mb_per_s_range", [s["mb_per_s"]] * 2)),
                      f"{r['peak_rss_sum_mb']:.0f}", f"{r['peak_rss_parent_mb']:.0f}",
                      _fmt(max(r["peak_rss_workers_mb"], default=None), ".0f"), f"{r['peak_pss_sum_mb']:.0f}",
                      _fmt(r.get("cpu_parent_s"), ".1f"),
@@ -742,6 +759,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--build-only", action="store_true", help="build the dataset, time nothing")
     p.add_argument("--jobs", type=int, default=2, help="audit worker processes")
     p.add_argument("--creditline", type=Path, default=CREDITLINE, help="the creditline executable")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="time each size this many times and report the run with the median wall time")
     p.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                    help="before each timed run, wait up to this long for other load to stop")
     return p.parse_args(argv)
@@ -767,7 +786,13 @@ def main(argv: list[str] | None = None) -> int:
     log(f"Start-up: audit of {STARTUP_ROWS} rows")
     tiny = startup_file(first)
     startup = measure(audit_cmd(args.creditline, args.jobs, tiny, LOGS / "audit-speed-startup.json"))
-    sizes = [measure_size(args.creditline, args.jobs, label, f) for label, f in chosen]
+    runs: dict[str, list[dict]] = {label: [] for label, _ in chosen}
+    for attempt in range(args.repeat):  # rounds over all sizes, so that a slow spell hits them alike
+        if args.repeat > 1:
+            log(f"Round {attempt + 1} of {args.repeat}")
+        for label, f in chosen:
+            runs[label].append(measure_size(args.creditline, args.jobs, label, f))
+    sizes = [median_run(runs[label]) for label, _ in chosen]
     total_mb = sum(f["text_bytes"] for f in manifest["files"].values()) / MB
     rate = sizes[-1]["mb_per_s"]
     res = {"benchmark": "audit_speed", "argv": sys.argv[1:],

@@ -165,3 +165,20 @@ def test_batch_detection_is_detection_of_each_text(license_index, heads: list[st
 def test_batch_scan_is_scan_of_each_document(license_index) -> None:  # type: ignore[no-untyped-def]
     docs = [Document(path=f"row{i}.txt", text=t) for i, t in enumerate(BATCH_PIECES)]
     assert scan_documents(docs, license_index) == [scan_document(d, license_index) for d in docs]
+
+
+def test_without_the_compiled_module_scans_are_the_same(license_index) -> None:  # type: ignore[no-untyped-def]
+    # an install without a C compiler runs the numpy and Python counterparts of core/_ctokens.c
+    from creditline.core import lictokens, native
+
+    edited_mit = MIT.replace("free of charge", "without charge").replace("merge, publish", "publish")
+    texts = [c[1] for c in CASES] + BATCH_PIECES + [edited_mit, GPL2_PLUS.replace("frob", "fröb")]
+    docs = [Document(path=f"row{i}.txt", text=t) for i, t in enumerate(texts)]
+    compiled = scan_documents(docs, license_index)
+    assert native.COMPILED and any(d.expression == "MIT" and d.coverage < 100 for d in compiled[-2].detections)
+    saved = native.ext
+    native.ext = lictokens._ctokens = None
+    try:
+        assert scan_documents(docs, license_index) == compiled
+    finally:
+        native.ext = lictokens._ctokens = saved

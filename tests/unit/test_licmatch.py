@@ -11,7 +11,17 @@ from creditline.core.licenses import LicenseInfo, RuleInfo
 from rapidfuzz.distance import Opcode
 
 from creditline.core.licindex import GRAM, PREFIX, P, build_index, prefix_hashes, window_hashes
-from creditline.core.licmatch import _candidates, _dense_segment, _densest_windows, _range_max, exact_matches, match
+from creditline.core import native
+from creditline.core.licmatch import (
+    _candidates,
+    _dense_segment,
+    _densest_windows,
+    _GramTable,
+    _range_max,
+    _shared_counts,
+    exact_matches,
+    match,
+)
 from creditline.core.lictokens import tokenize
 
 MIT_TEXT = (
@@ -203,3 +213,42 @@ def test_range_max_is_the_max_of_each_range(values: list[int], ranges: list[tupl
     hi = np.asarray([min(b, len(values)) for _, b in ranges], dtype=np.int64)
     expected = [int(arr[a:b].max(initial=0)) for a, b in zip(lo.tolist(), hi.tolist())]
     assert _range_max(arr, lo, hi).tolist() == expected
+
+
+@given(st.lists(st.lists(st.integers(0, 9), max_size=6, unique=True), min_size=12, max_size=12),
+       st.lists(st.lists(st.integers(0, 11), max_size=8, unique=True), max_size=6))
+def test_shared_counts_compiled_and_sparse_product_agree(postings: list[list[int]], texts: list[list[int]]) -> None:
+    # 12 grams, each in some of 10 rules; texts hold distinct grams
+    gram_start = np.cumsum([0] + [len(p) for p in postings]).astype(np.int64)
+    gram_rules = np.asarray([r for p in postings for r in sorted(p)], dtype=np.int32)
+    table = _GramTable(np.arange(12, dtype=np.uint64), gram_start, gram_rules, np.zeros(11, np.int64), np.zeros(0, np.int32))
+    gram = np.asarray([g for t in texts for g in sorted(t)], dtype=np.int64)
+    gram_text = np.asarray([i for i, t in enumerate(texts) for _ in t], dtype=np.int64)
+    expected = {}
+    for i, t in enumerate(texts):
+        for r in range(10):
+            n = sum(r in postings[g] for g in t)
+            if n >= 3:
+                expected[(i, r)] = n
+
+    def pairs(found: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[tuple[int, int], int]:
+        text, rule, count = found
+        assert np.all(np.diff(text) >= 0)  # text by text
+        return {(int(a), int(b)): int(c) for a, b, c in zip(text, rule, count)}
+
+    assert native.COMPILED
+    assert pairs(_shared_counts(table, gram, gram_text, len(texts), 10)) == expected
+    saved, native.ext = native.ext, None
+    try:
+        assert pairs(_shared_counts(table, gram, gram_text, len(texts), 10)) == expected
+    finally:
+        native.ext = saved
+
+
+def test_shared_counts_refuses_postings_outside_the_rules() -> None:
+    with pytest.raises(ValueError, match="outside n_rules"):
+        native.ext.shared_counts(np.asarray([0, 1], np.int64), np.asarray([0], np.int64), np.asarray([0, 1], np.int64),
+                                 np.asarray([7], np.int32), 5, 1)
+    with pytest.raises(ValueError, match="outside g_ptr"):
+        native.ext.shared_counts(np.asarray([0, 1], np.int64), np.asarray([3], np.int64), np.asarray([0, 1], np.int64),
+                                 np.asarray([0], np.int32), 5, 1)

@@ -28,6 +28,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint64_t P = 0x9E3779B97F4A7C15ULL;   /* polyhash.P */
@@ -429,11 +430,131 @@ done:
     return result;
 }
 
+/* shared_counts(q_ptr, q_grams, g_ptr, g_rules, n_rules, min_count) -> (texts, rules, counts)
+ *
+ * How many grams each text shares with each license rule (creditline.core.licmatch): text t holds
+ * the grams q_grams[q_ptr[t]:q_ptr[t + 1]] (int64, each once), gram g is in the rules
+ * g_rules[g_ptr[g]:g_ptr[g + 1]] (g_ptr int64, g_rules int32). The (text, rule) pairs sharing at
+ * least min_count grams come back as three bytes objects (int64 texts, int32 rules, int32
+ * counts), text by text; within a text, rules in the order their first shared gram was met. A
+ * sparse product with a dense counter per rule, so that a gram in thousands of rules costs one
+ * pass over its postings. */
+static PyObject *shared_counts(PyObject *self, PyObject *args) {
+    PyObject *o[4];
+    Py_ssize_t n_rules, min_count;
+    if (!PyArg_ParseTuple(args, "OOOOnn", &o[0], &o[1], &o[2], &o[3], &n_rules, &min_count))
+        return NULL;
+    Buf b[4];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    int32_t *acc = NULL, *touched = NULL, *out_rule = NULL, *out_count = NULL;
+    int64_t *out_text = NULL;
+    if (n_rules < 0 || n_rules > ((Py_ssize_t)1 << 31)) {
+        PyErr_SetString(PyExc_ValueError, "n_rules out of range");
+        return NULL;
+    }
+    if (get(o[0], &b[0], 0, 8, 1, "q_ptr") < 0 || get(o[1], &b[1], 0, 8, 0, "q_grams") < 0 ||
+        get(o[2], &b[2], 0, 8, 1, "g_ptr") < 0 || get(o[3], &b[3], 0, 4, 0, "g_rules") < 0)
+        goto done;
+    const int64_t *q_ptr = b[0].view.buf, *q_grams = b[1].view.buf, *g_ptr = b[2].view.buf;
+    const int32_t *g_rules = b[3].view.buf;
+    Py_ssize_t n_texts = b[0].view.len / 8 - 1, n_q = b[1].view.len / 8, n_grams = b[2].view.len / 8 - 1;
+    Py_ssize_t n_post = b[3].view.len / 4;
+    if (q_ptr[0] != 0 || q_ptr[n_texts] != n_q) {
+        PyErr_SetString(PyExc_ValueError, "q_ptr does not span q_grams");
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < n_texts; t++)
+        if (q_ptr[t + 1] < q_ptr[t]) {
+            PyErr_SetString(PyExc_ValueError, "q_ptr decreases");
+            goto done;
+        }
+    for (Py_ssize_t k = 0; k < n_q; k++)
+        if (q_grams[k] < 0 || q_grams[k] >= n_grams) {
+            PyErr_SetString(PyExc_ValueError, "a gram is outside g_ptr");
+            goto done;
+        }
+    if (g_ptr[0] < 0 || g_ptr[n_grams] > n_post) {
+        PyErr_SetString(PyExc_ValueError, "g_ptr outside g_rules");
+        goto done;
+    }
+    acc = calloc(n_rules > 0 ? n_rules : 1, sizeof(int32_t));
+    touched = malloc((n_rules > 0 ? n_rules : 1) * sizeof(int32_t));
+    Py_ssize_t cap = 1024, n_out = 0;
+    out_text = malloc(cap * sizeof(int64_t));
+    out_rule = malloc(cap * sizeof(int32_t));
+    out_count = malloc(cap * sizeof(int32_t));
+    if (!acc || !touched || !out_text || !out_rule || !out_count) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int bad = 0, oom = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < n_texts && !bad && !oom; t++) {
+        Py_ssize_t n_touched = 0;
+        for (int64_t k = q_ptr[t]; k < q_ptr[t + 1] && !bad; k++) {
+            int64_t g = q_grams[k];
+            for (int64_t p = g_ptr[g]; p < g_ptr[g + 1]; p++) {
+                int32_t r = g_rules[p];
+                if (r < 0 || r >= n_rules) {
+                    bad = 1;
+                    break;
+                }
+                if (acc[r]++ == 0)
+                    touched[n_touched++] = r;
+            }
+        }
+        for (Py_ssize_t i = 0; i < n_touched; i++) {
+            int32_t r = touched[i];
+            if (acc[r] >= min_count && !bad) {
+                if (n_out == cap) {
+                    cap *= 2;
+                    int64_t *nt = realloc(out_text, cap * sizeof(int64_t));
+                    if (nt) out_text = nt;
+                    int32_t *nr = realloc(out_rule, cap * sizeof(int32_t));
+                    if (nr) out_rule = nr;
+                    int32_t *nc = realloc(out_count, cap * sizeof(int32_t));
+                    if (nc) out_count = nc;
+                    if (!nt || !nr || !nc) {
+                        oom = 1;
+                        break;
+                    }
+                }
+                out_text[n_out] = t;
+                out_rule[n_out] = r;
+                out_count[n_out++] = acc[r];
+            }
+            acc[r] = 0;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "a posting names a rule outside n_rules");
+        goto done;
+    }
+    if (oom) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = Py_BuildValue("y#y#y#", (const char *)out_text, n_out * (Py_ssize_t)sizeof(int64_t),
+                           (const char *)out_rule, n_out * (Py_ssize_t)sizeof(int32_t), (const char *)out_count,
+                           n_out * (Py_ssize_t)sizeof(int32_t));
+done:
+    free(acc);
+    free(touched);
+    free(out_text);
+    free(out_rule);
+    free(out_count);
+    release(b, 4);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"ascii_tokens", ascii_tokens, METH_VARARGS, "Runs, WORD tokens and their vocabulary ids of lower-cased ASCII text."},
     {"unicode_tokens", unicode_tokens, METH_VARARGS, "WORD tokens and their vocabulary ids of lower-cased code points."},
     {"word_runs", word_runs, METH_VARARGS, "Runs of word characters and their hashes."},
     {"minhash", minhash, METH_VARARGS, "MinHash signatures of streams of folded shingles."},
+    {"shared_counts", shared_counts, METH_VARARGS, "Grams each text shares with each rule, from a minimum count."},
     {"find_folded", find_folded, METH_VARARGS, "Offsets of ASCII needles in an ASCII str, case-insensitively."},
     {NULL, NULL, 0, NULL},
 };

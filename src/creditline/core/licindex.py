@@ -30,7 +30,7 @@ from creditline.core.licenses import LicenseInfo, RuleInfo
 from creditline.core.lictokens import QueryVocab, query_vocab, rule_tokens
 from creditline.core.polyhash import P, P_INV, power_table, prefix_hashes, window_hashes  # noqa: F401 (re-exported)
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 HASH_SEED = 20261125
 PREFIX = 6
 GRAM = 4
@@ -188,9 +188,20 @@ def _gram_tables(tokens: np.ndarray, offsets: np.ndarray, vals: np.ndarray, elig
     starts = np.arange(counts.sum(), dtype=np.int64) + first
     hashes = window_hashes(s, pw, starts, GRAM)
     pairs = np.unique(np.stack([hashes, rule_of.astype(np.uint64)]), axis=1)
-    n_grams = np.bincount(pairs[1].astype(np.int64), minlength=len(lengths)).astype(np.int32)
-    return {"gram_keys": pairs[0].copy(), "gram_rules": pairs[1].astype(np.int32), "rule_grams": n_grams,
-            "gram_bloom": bloom(pairs[0], BLOOM_BITS)}
+    keys, gram_rules = pairs[0].copy(), pairs[1].astype(np.int32)
+    n_grams = np.bincount(gram_rules, minlength=len(lengths)).astype(np.int32)
+    # the postings both ways: each distinct gram's rules (keys are sorted, so they are runs) and
+    # each rule's grams in gram order (a stable sort of the postings by rule)
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    gram_ptr = np.append(np.flatnonzero(new), len(keys)).astype(np.int64)
+    gram_of = np.cumsum(new) - 1
+    by_rule = np.argsort(gram_rules, kind="stable")
+    rule_gram_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(n_grams, out=rule_gram_ptr[1:])
+    return {"gram_keys": keys, "gram_rules": gram_rules, "rule_grams": n_grams, "gram_bloom": bloom(keys, BLOOM_BITS),
+            "gram_distinct": keys[new], "gram_ptr": gram_ptr, "rule_gram_ptr": rule_gram_ptr,
+            "rule_gram_ids": gram_of[by_rule].astype(np.int32)}
 
 
 def bloom(hashes: np.ndarray, nbits: int) -> np.ndarray:

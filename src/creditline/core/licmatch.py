@@ -19,10 +19,10 @@ mostly inside a kept one is dropped, and false-positive rules swallow what they 
 
 Cost: a query costs a few dozen numpy calls whatever its length, plus work per token and per
 gram posting. Exact windows longer than one token are only hashed where some rule begins with
-the two tokens there. The grams a text shares with each rule are counted by one sparse matrix
-product (scipy), because license-heavy texts have hundreds of postings per gram (``for a
-particular purpose`` is in about 7,000 rules): a code file under an Apache header alone has
-some 55,000. Many short texts (dataset rows) are matched as one sequence with :class:`Rows`,
+the two tokens there. The grams a text shares with each rule are counted in one compiled pass
+over the grams' postings with a counter per rule (a sparse product), because license-heavy
+texts have hundreds of postings per gram (``for a particular purpose`` is in about 7,000
+rules): a code file under an Apache header alone has some 55,000. Many short texts (dataset rows) are matched as one sequence with :class:`Rows`,
 which keeps them apart, so the per-call cost is paid once per batch.
 """
 
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
-from scipy import sparse
 
+from creditline.core import native as _native
 from creditline.core.lictokens import UNKNOWN
 
 from creditline.core.licindex import GRAM, KINDS, PREFIX, LicenseIndex, bloom, maybe_in
@@ -217,32 +217,53 @@ def _outermost(start: np.ndarray, end: np.ndarray, rule: np.ndarray) -> tuple[np
 
 @dataclass(frozen=True, eq=False)
 class _GramTable:
-    """The gram index as matrices: ``distinct`` gram hashes (sorted), ``by_gram`` (grams x rules,
-    0/1, sparse) and, per rule, its grams (``rule_grams[rule_start[r]:rule_start[r + 1]]``)."""
+    """The gram index's postings both ways: ``distinct`` gram hashes (sorted); gram ``g``'s rules
+    ``gram_rules[gram_start[g]:gram_start[g + 1]]``; rule ``r``'s grams (as rows of ``distinct``)
+    ``rule_grams[rule_start[r]:rule_start[r + 1]]``. All are the index's own arrays (memory-mapped
+    from its cache)."""
 
     distinct: np.ndarray
-    by_gram: sparse.csr_matrix
+    gram_start: np.ndarray
+    gram_rules: np.ndarray
     rule_start: np.ndarray
     rule_grams: np.ndarray
 
 
 def _gram_table(index: LicenseIndex) -> _GramTable:
-    """The :class:`_GramTable` of an index (computed once per index; about 45 MB besides the
-    index's own arrays, whose postings ``by_gram`` uses in place)."""
+    """The :class:`_GramTable` of an index."""
     cached = index.memo.get("gram_table")
     if cached is None:
         a = index.arrays
-        keys = a["gram_keys"]
-        new = np.ones(len(keys), dtype=bool)
-        new[1:] = keys[1:] != keys[:-1]
-        bounds = np.append(np.flatnonzero(new), len(keys)).astype(np.int32)
-        # counts of shared grams never exceed a rule's grams: 16 bits hold them for any real index
-        count = np.int16 if int(a["rule_grams"].max(initial=0)) < 2**15 else np.int32
-        by_gram = sparse.csr_matrix((np.ones(len(keys), dtype=count), a["gram_rules"].astype(np.int32, copy=False),
-                                     bounds), shape=(len(bounds) - 1, len(index.rule_ids)), copy=False)
-        by_rule = by_gram.tocsc()  # a counting sort in compiled code: each rule's grams, in order
-        cached = index.memo["gram_table"] = _GramTable(keys[bounds[:-1]], by_gram, by_rule.indptr, by_rule.indices)
+        cached = index.memo["gram_table"] = _GramTable(a["gram_distinct"], a["gram_ptr"], a["gram_rules"],
+                                                       a["rule_gram_ptr"], a["rule_gram_ids"])
     return cached  # type: ignore[return-value]
+
+
+def _shared_counts(table: _GramTable, gram: np.ndarray, gram_text: np.ndarray, n_texts: int,
+                   n_rules: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (text, rule) pairs sharing at least 3 grams and how many they share, text by text:
+    ``gram`` are each text's distinct grams (rows of ``table.distinct``), ``gram_text`` their
+    texts (sorted). One compiled pass with a counter per rule (``shared_counts`` in
+    :mod:`creditline.core._ctokens`), or a scipy sparse product (texts x grams times grams x
+    rules) without it: both cost one pass over each gram's postings, not numpy arrays of them
+    (``for a particular purpose`` alone is in about 7,000 rules)."""
+    q_ptr = np.searchsorted(gram_text, np.arange(n_texts + 1)).astype(np.int64)
+    if _native.ext is not None:
+        texts, rules, counts = _native.ext.shared_counts(q_ptr, gram.astype(np.int64, copy=False), table.gram_start,
+                                                         table.gram_rules, n_rules, 3)
+        return (np.frombuffer(texts, dtype=np.int64), np.frombuffer(rules, dtype=np.int32),
+                np.frombuffer(counts, dtype=np.int32).astype(np.int64))
+    from scipy import sparse  # only without the compiled module
+
+    n_grams = len(table.distinct)
+    ones = np.ones(len(table.gram_rules), dtype=np.int32)
+    by_gram = sparse.csr_matrix((ones, table.gram_rules, table.gram_start), shape=(n_grams, n_rules))
+    query = sparse.csr_matrix((np.ones(len(gram), dtype=np.int32), gram.astype(np.int32), q_ptr),
+                              shape=(n_texts, n_grams))
+    shared = query @ by_gram
+    some = np.flatnonzero(shared.data >= 3)
+    text = np.searchsorted(shared.indptr, some, "right") - 1
+    return text, shared.indices[some], shared.data[some].astype(np.int64)
 
 
 def _text_grams(q: QueryHashes, index: LicenseIndex, mask: np.ndarray,
@@ -401,10 +422,10 @@ def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarra
     already at least as long as everything the candidate could explain. With ``rows``, each
     text's candidates are chosen and aligned within that text.
 
-    The grams each text shares with each rule are counted by one sparse product (texts x grams
-    times grams x rules), so common grams with thousands of rules (``for a particular purpose``)
-    cost a pass in compiled code, not numpy arrays of all their postings; the hit positions of
-    the chosen candidates come from the candidates' own grams."""
+    The grams each text shares with each rule are counted by :func:`_shared_counts`, so common
+    grams with thousands of rules (``for a particular purpose``) cost a pass in compiled code,
+    not numpy arrays of all their postings; the hit positions of the chosen candidates come from
+    the candidates' own grams."""
     if len(ids) < GRAM:
         return []
     if rows is None:
@@ -413,14 +434,10 @@ def approximate_matches(ids: np.ndarray, index: LicenseIndex, covered: np.ndarra
     if not len(gram_pos):
         return []
     table = _gram_table(index)
-    n_texts, n_grams = len(rows.start), table.by_gram.shape[0]
-    query = sparse.csr_matrix((np.ones(len(gram), dtype=table.by_gram.dtype), gram.astype(np.int32),
-                               np.searchsorted(gram_text, np.arange(n_texts + 1)).astype(np.int32)),
-                              shape=(n_texts, n_grams))
-    shared = query @ table.by_gram  # texts x rules: distinct grams in common
-    some = np.flatnonzero(shared.data >= 3)  # most pairs share a gram or two: never candidates
-    text = np.searchsorted(shared.indptr, some, "right") - 1
-    cand_text, cand_rule = _candidates(text, shared.indices[some], shared.data[some].astype(np.int64), index)
+    n_texts, n_grams = len(rows.start), len(table.distinct)
+    # pairs sharing under 3 grams (most) are never candidates
+    text, rule, shared = _shared_counts(table, gram, gram_text, n_texts, len(index.rule_ids))
+    cand_text, cand_rule = _candidates(text, rule, shared, index)
     if not len(cand_text):
         return []
     # the hits of each candidate: its rule's grams that its text holds (text-major keys, sorted)
