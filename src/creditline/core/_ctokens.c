@@ -320,7 +320,9 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
     }
     const unsigned char *needle[32];
     Py_ssize_t len[32], next[32];
-    unsigned char first[256] = {0};
+    unsigned char first[256] = {0}; /* 1: a needle of one byte starts so; 2: a longer one */
+    static unsigned char pair[65536]; /* the first two bytes of the longer needles (the GIL is held);
+                                         left all zero between calls */
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *item = PyTuple_GET_ITEM(needles, k);
         if (!PyBytes_Check(item) || PyBytes_GET_SIZE(item) == 0) {
@@ -330,19 +332,34 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
         needle[k] = (const unsigned char *)PyBytes_AS_STRING(item);
         len[k] = PyBytes_GET_SIZE(item);
         next[k] = 0;
-        first[needle[k][0]] = 1;
+        if (len[k] == 1)
+            first[needle[k][0]] |= 1;
+        else
+            first[needle[k][0]] |= 2;
     }
+    for (Py_ssize_t k = 0; k < count; k++)
+        if (len[k] > 1)
+            pair[needle[k][0] * 256 + needle[k][1]] = 1;
     const unsigned char *data = PyUnicode_1BYTE_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     PyObject *out = PyList_New(0);
     if (out == NULL)
-        return NULL;
+        goto finish;
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = data[i];
         if (c >= 'A' && c <= 'Z')
             c += 32;
         if (!first[c])
             continue;
+        if (first[c] == 2) { /* only longer needles start so: the next byte must fit too */
+            if (i + 1 >= n)
+                continue;
+            unsigned char d = data[i + 1];
+            if (d >= 'A' && d <= 'Z')
+                d += 32;
+            if (!pair[c * 256 + d])
+                continue;
+        }
         for (Py_ssize_t k = 0; k < count; k++) {
             if (i < next[k] || needle[k][0] != c || i + len[k] > n)
                 continue;
@@ -360,15 +377,54 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
             PyObject *at = PyLong_FromSsize_t(i);
             if (at == NULL || PyList_Append(out, at) < 0) {
                 Py_XDECREF(at);
-                Py_DECREF(out);
-                return NULL;
+                Py_CLEAR(out);
+                goto finish;
             }
             Py_DECREF(at);
             if (first_only)
-                return out;
+                goto finish;
         }
     }
+finish:
+    for (Py_ssize_t k = 0; k < count; k++)
+        if (len[k] > 1)
+            pair[needle[k][0] * 256 + needle[k][1]] = 0;
     return out;
+}
+
+/* The permuted minimums of n shingles into row (perms of them). Compiled twice, for AVX2 and for
+ * any x86-64 (or once elsewhere); the loader picks the one the CPU runs. 64 permutations (the
+ * signatures' number) get their own copy, which keeps the minimums in registers. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
+
+CLONES static void minimums64(const uint32_t *x, int64_t n, const uint32_t *pa, const uint32_t *pb, uint32_t *row) {
+    uint32_t m[64];
+    for (int i = 0; i < 64; i++)
+        m[i] = row[i];
+    for (int64_t j = 0; j < n; j++) {
+        uint32_t v = x[j];
+        for (int i = 0; i < 64; i++) {
+            uint32_t h = pa[i] * v + pb[i];
+            m[i] = h < m[i] ? h : m[i];
+        }
+    }
+    for (int i = 0; i < 64; i++)
+        row[i] = m[i];
+}
+
+CLONES static void minimums(const uint32_t *x, int64_t n, const uint32_t *pa, const uint32_t *pb, uint32_t *row,
+                            Py_ssize_t perms) {
+    for (int64_t j = 0; j < n; j++) {
+        uint32_t v = x[j];
+        for (Py_ssize_t i = 0; i < perms; i++) {
+            uint32_t h = pa[i] * v + pb[i];
+            row[i] = h < row[i] ? h : row[i];
+        }
+    }
 }
 
 /* minhash(folded, first, counts, a, b, out) -> None
@@ -407,20 +463,11 @@ static PyObject *minhash(PyObject *self, PyObject *args) {
         }
     }
     Py_BEGIN_ALLOW_THREADS
-    uint32_t m[1024];
     for (Py_ssize_t r = 0; r < streams; r++) {
-        uint32_t *row = out + r * perms;
-        for (Py_ssize_t i = 0; i < perms; i++)
-            m[i] = row[i];
-        for (int64_t j = first[r]; j < first[r] + counts[r]; j++) {
-            uint32_t x = folded[j];
-            for (Py_ssize_t i = 0; i < perms; i++) {
-                uint32_t v = pa[i] * x + pb[i];
-                m[i] = v < m[i] ? v : m[i];
-            }
-        }
-        for (Py_ssize_t i = 0; i < perms; i++)
-            row[i] = m[i];
+        if (perms == 64)
+            minimums64(folded + first[r], counts[r], pa, pb, out + r * perms);
+        else
+            minimums(folded + first[r], counts[r], pa, pb, out + r * perms, perms);
     }
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
