@@ -1,10 +1,18 @@
-"""The one compiled part of creditline: the license tokenizer's inner loop
-(src/creditline/core/_ctokens.c). The rest of the build is in pyproject.toml.
+"""The one compiled part of creditline: its inner loops in C (src/creditline/core/_ctokens.c).
+The rest of the build is in pyproject.toml.
 
 The extension is optional: without a C compiler the install still succeeds and creditline runs
-the numpy version of the same loop (slower; ``creditline --version`` says which is in use)."""
+the numpy and Python counterparts of the same loops (slower; ``creditline --version`` says which
+is in use). The source's SHA-256 is compiled in, so a test notices a module left from an older
+source (a failed rebuild keeps the old one)."""
+
+import hashlib
+from pathlib import Path
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("creditline.core._ctokens", ["src/creditline/core/_ctokens.c"], optional=True,
-                             extra_compile_args=["-O3"])])
+SOURCE = "src/creditline/core/_ctokens.c"
+DIGEST = hashlib.sha256(Path(__file__).with_name("src").joinpath("creditline", "core", "_ctokens.c").read_bytes()).hexdigest()
+
+setup(ext_modules=[Extension("creditline.core._ctokens", [SOURCE], optional=True, extra_compile_args=["-O3"],
+                             define_macros=[("SOURCE_SHA256", f'"{DIGEST}"')])])

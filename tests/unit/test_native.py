@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,8 +27,11 @@ def _reference(text: str, needles: tuple[bytes, ...]) -> list[int]:
     return sorted(found)
 
 
-def test_the_helpers_are_built() -> None:
+def test_the_helpers_are_built_from_this_source() -> None:
     assert native.COMPILED, "creditline.core._ctokens was not built (no C compiler?)"
+    source = Path(native.__file__).with_name("_ctokens.c").read_bytes()
+    # a failed rebuild (the extension is optional) leaves the module of an older source behind
+    assert native.ext.SOURCE_SHA256 == hashlib.sha256(source).hexdigest(), "stale _ctokens build: run `make`"
 
 
 @given(st.text(alphabet="abABcC() spdxSPDX\n", max_size=80), NEEDLES)

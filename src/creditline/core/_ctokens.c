@@ -29,6 +29,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 static const uint64_t P = 0x9E3779B97F4A7C15ULL;   /* polyhash.P */
@@ -306,6 +309,59 @@ done:
  * (as bytes.find in a loop), all of them in order of offset; with first_only, at most one offset
  * (a test for any occurrence). None when text is not ASCII: the caller searches it otherwise.
  * An ASCII str is read in place, without a copy. */
+typedef struct {
+    const unsigned char *needle[32];
+    Py_ssize_t len[32], next[32], count;
+    unsigned char first[256]; /* 1: a needle of one byte starts so; 2: a longer one */
+} Needles;
+
+static unsigned char pair_table[65536]; /* the first two bytes of the longer needles (the GIL is held);
+                                           all zero between calls */
+
+/* The needles found at offset i of data (case folded), appended to out: 0, 1 when first_only
+ * is done, -1 on error. */
+static inline int needles_at(Needles *nd, const unsigned char *data, Py_ssize_t n, Py_ssize_t i, PyObject *out,
+                             int first_only) {
+    unsigned char c = data[i];
+    if (c >= 'A' && c <= 'Z')
+        c += 32;
+    if (!nd->first[c])
+        return 0;
+    if (nd->first[c] == 2) { /* only longer needles start so: the next byte must fit too */
+        if (i + 1 >= n)
+            return 0;
+        unsigned char d = data[i + 1];
+        if (d >= 'A' && d <= 'Z')
+            d += 32;
+        if (!pair_table[c * 256 + d])
+            return 0;
+    }
+    for (Py_ssize_t k = 0; k < nd->count; k++) {
+        if (i < nd->next[k] || nd->needle[k][0] != c || i + nd->len[k] > n)
+            continue;
+        Py_ssize_t j = 1;
+        for (; j < nd->len[k]; j++) {
+            unsigned char d = data[i + j];
+            if (d >= 'A' && d <= 'Z')
+                d += 32;
+            if (d != nd->needle[k][j])
+                break;
+        }
+        if (j < nd->len[k])
+            continue;
+        nd->next[k] = i + nd->len[k];
+        PyObject *at = PyLong_FromSsize_t(i);
+        if (at == NULL || PyList_Append(out, at) < 0) {
+            Py_XDECREF(at);
+            return -1;
+        }
+        Py_DECREF(at);
+        if (first_only)
+            return 1;
+    }
+    return 0;
+}
+
 static PyObject *find_folded(PyObject *self, PyObject *args) {
     PyObject *text, *needles;
     int first_only;
@@ -313,82 +369,65 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
         return NULL;
     if (!PyUnicode_IS_ASCII(text))
         Py_RETURN_NONE;
-    Py_ssize_t count = PyTuple_GET_SIZE(needles);
-    if (count > 32) {
+    Needles nd;
+    memset(&nd, 0, sizeof(nd));
+    nd.count = PyTuple_GET_SIZE(needles);
+    if (nd.count > 32) {
         PyErr_SetString(PyExc_ValueError, "at most 32 needles");
         return NULL;
     }
-    const unsigned char *needle[32];
-    Py_ssize_t len[32], next[32];
-    unsigned char first[256] = {0}; /* 1: a needle of one byte starts so; 2: a longer one */
-    static unsigned char pair[65536]; /* the first two bytes of the longer needles (the GIL is held);
-                                         left all zero between calls */
-    for (Py_ssize_t k = 0; k < count; k++) {
+    int simd = nd.count <= 8; /* blocks of 16 bytes skipped when no needle's first two bytes are there */
+    for (Py_ssize_t k = 0; k < nd.count; k++) {
         PyObject *item = PyTuple_GET_ITEM(needles, k);
         if (!PyBytes_Check(item) || PyBytes_GET_SIZE(item) == 0) {
             PyErr_SetString(PyExc_TypeError, "needles must be non-empty bytes");
             return NULL;
         }
-        needle[k] = (const unsigned char *)PyBytes_AS_STRING(item);
-        len[k] = PyBytes_GET_SIZE(item);
-        next[k] = 0;
-        if (len[k] == 1)
-            first[needle[k][0]] |= 1;
-        else
-            first[needle[k][0]] |= 2;
+        nd.needle[k] = (const unsigned char *)PyBytes_AS_STRING(item);
+        nd.len[k] = PyBytes_GET_SIZE(item);
+        nd.first[nd.needle[k][0]] |= nd.len[k] == 1 ? 1 : 2;
+        simd &= nd.len[k] > 1;
     }
-    for (Py_ssize_t k = 0; k < count; k++)
-        if (len[k] > 1)
-            pair[needle[k][0] * 256 + needle[k][1]] = 1;
+    for (Py_ssize_t k = 0; k < nd.count; k++)
+        if (nd.len[k] > 1)
+            pair_table[nd.needle[k][0] * 256 + nd.needle[k][1]] = 1;
     const unsigned char *data = PyUnicode_1BYTE_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    int state = 0;
     PyObject *out = PyList_New(0);
     if (out == NULL)
         goto finish;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = data[i];
-        if (c >= 'A' && c <= 'Z')
-            c += 32;
-        if (!first[c])
-            continue;
-        if (first[c] == 2) { /* only longer needles start so: the next byte must fit too */
-            if (i + 1 >= n)
-                continue;
-            unsigned char d = data[i + 1];
-            if (d >= 'A' && d <= 'Z')
-                d += 32;
-            if (!pair[c * 256 + d])
-                continue;
-        }
-        for (Py_ssize_t k = 0; k < count; k++) {
-            if (i < next[k] || needle[k][0] != c || i + len[k] > n)
-                continue;
-            Py_ssize_t j = 1;
-            for (; j < len[k]; j++) {
-                unsigned char d = data[i + j];
-                if (d >= 'A' && d <= 'Z')
-                    d += 32;
-                if (d != needle[k][j])
-                    break;
-            }
-            if (j < len[k])
-                continue;
-            next[k] = i + len[k];
-            PyObject *at = PyLong_FromSsize_t(i);
-            if (at == NULL || PyList_Append(out, at) < 0) {
-                Py_XDECREF(at);
-                Py_CLEAR(out);
-                goto finish;
-            }
-            Py_DECREF(at);
-            if (first_only)
-                goto finish;
-        }
+#ifdef __SSE2__
+    /* bytes compared with bit 5 set: a capital letter becomes its small one (other bytes may
+     * change too, which only lets more blocks through to the exact check) */
+    __m128i bit5 = _mm_set1_epi8(0x20), first_byte[8], second_byte[8];
+    for (Py_ssize_t k = 0; simd && k < nd.count; k++) {
+        first_byte[k] = _mm_set1_epi8((char)(nd.needle[k][0] | 0x20));
+        second_byte[k] = _mm_set1_epi8((char)(nd.needle[k][1] | 0x20));
     }
+    while (simd && i + 17 <= n && state == 0) {
+        __m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(data + i)), bit5);
+        __m128i y = _mm_or_si128(_mm_loadu_si128((const __m128i *)(data + i + 1)), bit5);
+        __m128i hit = _mm_setzero_si128();
+        for (Py_ssize_t k = 0; k < nd.count; k++)
+            hit = _mm_or_si128(hit, _mm_and_si128(_mm_cmpeq_epi8(x, first_byte[k]), _mm_cmpeq_epi8(y, second_byte[k])));
+        int mask = _mm_movemask_epi8(hit);
+        while (mask && state == 0) {
+            int bit = __builtin_ctz(mask);
+            state = needles_at(&nd, data, n, i + bit, out, first_only);
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+#endif
+    for (; i < n && state == 0; i++)
+        state = needles_at(&nd, data, n, i, out, first_only);
+    if (state < 0)
+        Py_CLEAR(out);
 finish:
-    for (Py_ssize_t k = 0; k < count; k++)
-        if (len[k] > 1)
-            pair[needle[k][0] * 256 + needle[k][1]] = 0;
+    for (Py_ssize_t k = 0; k < nd.count; k++)
+        if (nd.len[k] > 1)
+            pair_table[nd.needle[k][0] * 256 + nd.needle[k][1]] = 0;
     return out;
 }
 
@@ -609,4 +648,16 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ctokens", "The license tokenizer's inner loop.", -1,
                                     methods};
 
-PyMODINIT_FUNC PyInit__ctokens(void) { return PyModule_Create(&module); }
+#ifndef SOURCE_SHA256
+#define SOURCE_SHA256 "unknown"
+#endif
+
+/* SOURCE_SHA256 (set by setup.py: the digest of this file) lets the tests notice a stale build. */
+PyMODINIT_FUNC PyInit__ctokens(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddStringConstant(m, "SOURCE_SHA256", SOURCE_SHA256) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
