@@ -18,6 +18,7 @@ after every batch cost a tenth of an audit's CPU time in the kernel).
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import sys
@@ -155,15 +156,18 @@ def map_ordered(
     limit = max(jobs, in_flight if in_flight is not None else jobs * 4)
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     init_args = initializer or ("", lambda: None)
+    if parent_works and initializer and ctx.get_start_method() == "fork":
+        _init(*initializer)  # once, here: the forked workers inherit it (their initializer finds it)
+    # what exists now (modules, the license index) lives as long as the run: no collection needs
+    # to look at it again, and forked workers then never write to its pages (they stay shared)
+    gc.freeze()
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=init_args) as pool:
         pool.submit(_started)  # forks every worker now, while this process holds no items yet
-        initialized = not (parent_works and initializer)
         pending: deque[Future[list[R]] | list[R]] = deque()
         for batch in _batches(items, batch_size):
             if parent_works and _queued(pending) >= 3 * workers:
-                if not initialized and initializer:
-                    _init(*initializer)  # first batch here: a short input never needs it
-                    initialized = True
+                if initializer and initializer[0] not in _STATE:
+                    _init(*initializer)  # spawned workers: this process needs its own on its first batch
                 pending.append(_run_batch(fn, batch))
             else:
                 pending.append(pool.submit(_run_batch, fn, batch))

@@ -68,11 +68,23 @@ def test_parent_works_runs_the_initializer_here_too() -> None:
     assert runner.state("value") == 7
 
 
-def test_parent_works_skips_the_initializer_when_it_never_takes_a_batch() -> None:
-    got = list(runner.map_ordered(_slow_square, range(4), jobs=2, batch_size=2, parent_works=True,
-                                  initializer=("unused here", lambda: 1)))
-    assert [r for r, _ in got] == [0, 1, 4, 9]
-    assert "unused here" not in runner._STATE  # two batches: the worker took both
+def test_parent_works_initializes_once_before_forking_and_the_worker_inherits_it() -> None:
+    calls = []
+
+    def factory() -> int:
+        calls.append(os.getpid())
+        return 5
+
+    got = list(runner.map_ordered(_state_value_and_pid, range(4), jobs=2, batch_size=2, parent_works=True,
+                                  initializer=("inherited", factory)))
+    assert [v for v, _ in got] == [5, 5, 5, 5]
+    assert {pid for _, pid in got} != {os.getpid()}  # the worker took batches and found the value
+    assert calls == [os.getpid()]  # made here; the worker's own call happened in the worker (not seen here)
+
+
+def _state_value_and_pid(_: int) -> tuple[int, int]:
+    time.sleep(0.002)
+    return int(runner.state("inherited")), os.getpid()
 
 
 def _state_value(_: int) -> int:

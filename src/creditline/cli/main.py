@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 
@@ -59,6 +60,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """creditline: licenses, copyrights and credit for the works AI is built from."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    # a command allocates millions of short-lived objects (rows, tokens, matches) and makes almost
+    # no reference cycles: collect the youngest generation every 10,000 allocations, not 700
+    gc.set_threshold(10_000, 10, 10)
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
 
