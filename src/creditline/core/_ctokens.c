@@ -312,11 +312,8 @@ done:
 typedef struct {
     const unsigned char *needle[32];
     Py_ssize_t len[32], next[32], count;
-    unsigned char first[256]; /* 1: a needle of one byte starts so; 2: a longer one */
+    unsigned char first[256]; /* whether some needle starts with this (lower-case) byte */
 } Needles;
-
-static unsigned char pair_table[65536]; /* the first two bytes of the longer needles (the GIL is held);
-                                           all zero between calls */
 
 /* The needles found at offset i of data (case folded), appended to out: 0, 1 when first_only
  * is done, -1 on error. */
@@ -327,15 +324,6 @@ static inline int needles_at(Needles *nd, const unsigned char *data, Py_ssize_t 
         c += 32;
     if (!nd->first[c])
         return 0;
-    if (nd->first[c] == 2) { /* only longer needles start so: the next byte must fit too */
-        if (i + 1 >= n)
-            return 0;
-        unsigned char d = data[i + 1];
-        if (d >= 'A' && d <= 'Z')
-            d += 32;
-        if (!pair_table[c * 256 + d])
-            return 0;
-    }
     for (Py_ssize_t k = 0; k < nd->count; k++) {
         if (i < nd->next[k] || nd->needle[k][0] != c || i + nd->len[k] > n)
             continue;
@@ -376,7 +364,9 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "at most 32 needles");
         return NULL;
     }
-    int simd = nd.count <= 8; /* blocks of 16 bytes skipped when no needle's first two bytes are there */
+    /* blocks of 16 bytes are skipped where no needle's first two bytes occur; the positions left
+     * (and texts searched for a needle of one byte, or for more than 8) are checked one by one */
+    int simd = nd.count <= 8;
     for (Py_ssize_t k = 0; k < nd.count; k++) {
         PyObject *item = PyTuple_GET_ITEM(needles, k);
         if (!PyBytes_Check(item) || PyBytes_GET_SIZE(item) == 0) {
@@ -385,18 +375,15 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
         }
         nd.needle[k] = (const unsigned char *)PyBytes_AS_STRING(item);
         nd.len[k] = PyBytes_GET_SIZE(item);
-        nd.first[nd.needle[k][0]] |= nd.len[k] == 1 ? 1 : 2;
+        nd.first[nd.needle[k][0]] = 1;
         simd &= nd.len[k] > 1;
     }
-    for (Py_ssize_t k = 0; k < nd.count; k++)
-        if (nd.len[k] > 1)
-            pair_table[nd.needle[k][0] * 256 + nd.needle[k][1]] = 1;
     const unsigned char *data = PyUnicode_1BYTE_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
     int state = 0;
     PyObject *out = PyList_New(0);
     if (out == NULL)
-        goto finish;
+        return NULL;
 #ifdef __SSE2__
     /* bytes compared with bit 5 set: a capital letter becomes its small one (other bytes may
      * change too, which only lets more blocks through to the exact check) */
@@ -424,10 +411,6 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
         state = needles_at(&nd, data, n, i, out, first_only);
     if (state < 0)
         Py_CLEAR(out);
-finish:
-    for (Py_ssize_t k = 0; k < nd.count; k++)
-        if (nd.len[k] > 1)
-            pair_table[nd.needle[k][0] * 256 + nd.needle[k][1]] = 0;
     return out;
 }
 
