@@ -249,6 +249,9 @@ def test_shared_counts_refuses_postings_outside_the_rules() -> None:
     with pytest.raises(ValueError, match="outside n_rules"):
         native.ext.shared_counts(np.asarray([0, 1], np.int64), np.asarray([0], np.int64), np.asarray([0, 1], np.int64),
                                  np.asarray([7], np.int32), 5, 1)
+    with pytest.raises(ValueError, match="postings lie outside g_rules"):  # a damaged cache: refused, not read past
+        native.ext.shared_counts(np.asarray([0, 1], np.int64), np.asarray([0], np.int64), np.asarray([0, 9], np.int64),
+                                 np.asarray([0], np.int32), 5, 1)
     with pytest.raises(ValueError, match="outside g_ptr"):
         native.ext.shared_counts(np.asarray([0, 1], np.int64), np.asarray([3], np.int64), np.asarray([0, 1], np.int64),
                                  np.asarray([0], np.int32), 5, 1)

@@ -543,10 +543,6 @@ static PyObject *shared_counts(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "a gram is outside g_ptr");
             goto done;
         }
-    if (g_ptr[0] < 0 || g_ptr[n_grams] > n_post) {
-        PyErr_SetString(PyExc_ValueError, "g_ptr outside g_rules");
-        goto done;
-    }
     acc = calloc(n_rules > 0 ? n_rules : 1, sizeof(int32_t));
     touched = malloc((n_rules > 0 ? n_rules : 1) * sizeof(int32_t));
     Py_ssize_t cap = 1024, n_out = 0;
@@ -563,6 +559,10 @@ static PyObject *shared_counts(PyObject *self, PyObject *args) {
         Py_ssize_t n_touched = 0;
         for (int64_t k = q_ptr[t]; k < q_ptr[t + 1] && !bad; k++) {
             int64_t g = q_grams[k];
+            if (g_ptr[g] < 0 || g_ptr[g + 1] > n_post) { /* a damaged index: refuse, never read past */
+                bad = 2;
+                break;
+            }
             for (int64_t p = g_ptr[g]; p < g_ptr[g + 1]; p++) {
                 int32_t r = g_rules[p];
                 if (r < 0 || r >= n_rules) {
@@ -598,7 +598,8 @@ static PyObject *shared_counts(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     if (bad) {
-        PyErr_SetString(PyExc_ValueError, "a posting names a rule outside n_rules");
+        PyErr_SetString(PyExc_ValueError, bad == 2 ? "a gram's postings lie outside g_rules"
+                                                   : "a posting names a rule outside n_rules");
         goto done;
     }
     if (oom) {
