@@ -12,7 +12,7 @@ from pathlib import Path
 from setuptools import Extension, setup
 
 SOURCE = "src/creditline/core/_ctokens.c"
-DIGEST = hashlib.sha256(Path(__file__).with_name("src").joinpath("creditline", "core", "_ctokens.c").read_bytes()).hexdigest()
+DIGEST = hashlib.sha256((Path(__file__).parent / SOURCE).read_bytes()).hexdigest()
 
 setup(ext_modules=[Extension("creditline.core._ctokens", [SOURCE], optional=True, extra_compile_args=["-O3"],
                              define_macros=[("SOURCE_SHA256", f'"{DIGEST}"')])])

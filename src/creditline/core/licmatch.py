@@ -22,8 +22,9 @@ gram posting. Exact windows longer than one token are only hashed where some rul
 the two tokens there. The grams a text shares with each rule are counted in one compiled pass
 over the grams' postings with a counter per rule (a sparse product), because license-heavy
 texts have hundreds of postings per gram (``for a particular purpose`` is in about 7,000
-rules): a code file under an Apache header alone has some 55,000. Many short texts (dataset rows) are matched as one sequence with :class:`Rows`,
-which keeps them apart, so the per-call cost is paid once per batch.
+rules): a code file under an Apache header alone has some 55,000. Many short texts (dataset
+rows) are matched as one sequence with :class:`Rows`, which keeps them apart, so the per-call
+cost is paid once per batch.
 """
 
 from __future__ import annotations
