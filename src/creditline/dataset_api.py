@@ -39,8 +39,9 @@ import numpy as np
 
 from creditline import __version__, api, runner
 from creditline.catalog_api import open_for_reading
-from creditline.core import dedup, spdx
+from creditline.core import dedup, lictokens, spdx
 from creditline.core.filescan import scan_documents
+from creditline.core.licindex import LicenseIndex
 from creditline.core.policy import Policy, check
 from creditline.core.works import licenses_agree
 from creditline.errors import ExpressionError, InputError, UsageError
@@ -373,6 +374,15 @@ def _check_dataset(dataset: str) -> str:
     return fmt
 
 
+def _scan_state() -> LicenseIndex:
+    """The license index, and what scanning builds on first use built now (the tokenizer's table,
+    the SPDX licensing): the parent builds it once before forking its worker, which inherits it."""
+    index = get_index()
+    lictokens.prepare(index.vocab_map)
+    spdx.prepare()
+    return index
+
+
 def _pass(dataset: str, *, columns: Columns | None, policy: Policy | None, catalog: str | None,
           optouts: OptOutOptions | None, jobs: int, full_rows: bool, limits: Limits,
           progress: Progress | None) -> tuple[ColumnSpec, Iterator[_Item], _State]:
@@ -414,7 +424,7 @@ def _pass(dataset: str, *, columns: Columns | None, policy: Policy | None, catal
         done = 0
         try:
             per_batch = runner.map_ordered(_rows_facts, batches(), jobs=jobs, batch_size=1,
-                                           initializer=("index", get_index), parent_works=True)
+                                           initializer=("index", _scan_state), parent_works=True)
             for facts in per_batch:
                 entries = groups.popleft()
                 rows = [item for item, _ in entries if isinstance(item, Row)]

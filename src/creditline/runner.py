@@ -146,7 +146,10 @@ def map_ordered(
     With ``parent_works``, this process is one of the ``jobs``: it starts ``jobs - 1`` workers and,
     whenever each of them has a batch running and two waiting, runs the next batch itself
     instead of queueing it. A parent that only reads the input and orders the results is idle
-    most of the time; this way it scans too, and the run needs one worker (its memory) fewer."""
+    most of the time; this way it scans too, and the run needs one worker (its memory) fewer.
+    It reads up to ``3 * (jobs - 1)`` batches ahead, so that it sees the end of the input coming:
+    the last batches are then shared so that both sides finish together (otherwise the parent
+    would wait, idle, for the batches queued in the workers when the input ran out)."""
     if jobs <= 1:
         if initializer:
             _init(*initializer)
@@ -164,8 +167,11 @@ def map_ordered(
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=init_args) as pool:
         pool.submit(_started)  # forks every worker now, while this process holds no items yet
         pending: deque[Future[list[R]] | list[R]] = deque()
-        for batch in _batches(items, batch_size):
-            if parent_works and _queued(pending) >= 3 * workers:
+        for batch, left in _ahead(_batches(items, batch_size), 3 * workers if parent_works else 0):
+            queued = _queued(pending) if parent_works else 0
+            # near the end (``left`` batches known to follow), the parent keeps what the workers
+            # would finish after it: they already hold ``queued`` batches
+            if parent_works and (queued >= 3 * workers or (left is not None and queued >= workers * left)):
                 if initializer and initializer[0] not in _STATE:
                     _init(*initializer)  # spawned workers: this process needs its own on its first batch
                 pending.append(_run_batch(fn, batch))
@@ -175,6 +181,18 @@ def map_ordered(
                 yield from _result(pending.popleft())
         while pending:
             yield from _result(pending.popleft())
+
+
+def _ahead(batches: Iterator[list[T]], lookahead: int) -> Iterator[tuple[list[T], int | None]]:
+    """Each batch with how many follow it, once the input's end is within ``lookahead`` batches
+    (None before that): the next ``lookahead`` batches are read before each is handed on."""
+    window: deque[list[T]] = deque()
+    for batch in batches:
+        window.append(batch)
+        if len(window) > lookahead:
+            yield window.popleft(), None
+    while window:
+        yield window.popleft(), len(window)
 
 
 def _queued(pending: deque[Future[list[R]] | list[R]]) -> int:

@@ -61,6 +61,18 @@ def test_parent_works_runs_one_worker_fewer_and_takes_batches_itself() -> None:
     assert parent in pids  # the worker had enough queued, so the parent scanned some batches
 
 
+def test_parent_works_keeps_the_last_batches_and_sees_the_end_coming() -> None:
+    # the parent reads 3 batches ahead: near the end it keeps what the worker would finish after
+    # it (here, at least the last batch) instead of waiting idle for the worker's queue
+    parent = os.getpid()
+    got = list(runner.map_ordered(_slow_square, range(100), jobs=2, batch_size=4, parent_works=True))
+    assert [r for r, _ in got] == [x * x for x in range(100)]
+    assert {pid for _, pid in got[-4:]} == {parent}
+    assert list(runner._ahead(iter([[1], [2], [3], [4], [5]]), 2)) == [([1], None), ([2], None), ([3], None),
+                                                                        ([4], 1), ([5], 0)]
+    assert list(runner._ahead(iter([[1], [2]]), 0)) == [([1], None), ([2], None)]
+
+
 def test_parent_works_runs_the_initializer_here_too() -> None:
     got = list(runner.map_ordered(_state_value, range(40), jobs=2, batch_size=2, parent_works=True,
                                   initializer=("value", lambda: 7)))

@@ -19,6 +19,9 @@ from creditline.core.licmatch import (
     _GramTable,
     _range_max,
     _shared_counts,
+    _text_grams,
+    QueryHashes,
+    Rows,
     exact_matches,
     match,
 )
@@ -255,3 +258,40 @@ def test_shared_counts_refuses_postings_outside_the_rules() -> None:
     with pytest.raises(ValueError, match="outside g_ptr"):
         native.ext.shared_counts(np.asarray([0, 1], np.int64), np.asarray([3], np.int64), np.asarray([0, 1], np.int64),
                                  np.asarray([0], np.int32), 5, 1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_text_grams_compiled_and_numpy_agree(license_index, seed: int) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    words = MIT_TEXT.split() + ["zzqx", "frobnicate", "return", "x", "0"]
+    texts = [MIT_TEXT, " ".join(rng.choice(words, 400)), "int main() { return 0; }",
+             MIT_TEXT.replace("copy", "zzqx") + " " + MIT_TEXT]
+    ids = [tokenize(t, license_index.vocab_map).ids for t in texts]
+    lengths = np.asarray([len(i) for i in ids], dtype=np.int64)
+    start = np.cumsum(lengths + 1) - lengths - 1
+    sequence = np.concatenate([np.append(i, 0) for i in ids])[:-1]  # 0: an unknown token between texts
+    rows = Rows(start, start + lengths)
+    mask = rng.random(len(sequence)) > 0.1  # windows starting where an exact match already covers: not looked up
+    q = QueryHashes.of(sequence, license_index)
+    assert native.COMPILED
+    compiled = _text_grams(q, license_index, mask, rows)
+    saved, native.ext = native.ext, None
+    try:
+        reference = _text_grams(q, license_index, mask, rows)
+    finally:
+        native.ext = saved
+    assert len(compiled[0]) > 50  # the MIT text's grams are found
+    for a, b in zip(compiled, reference):
+        assert a.tolist() == b.tolist()
+    assert mask[compiled[0]].all()
+
+
+def test_gram_windows_refuses_a_bloom_filter_of_odd_size() -> None:
+    s = np.zeros(20, np.uint64)
+    out = np.empty(20, np.int64)
+    with pytest.raises(ValueError, match="power of two"):
+        native.ext.gram_windows(s, s, np.zeros(20, np.int64), np.ones(19, np.uint8), 4, np.zeros(3, np.uint8),
+                                np.zeros(1, np.uint64), out, out.copy())
+    with pytest.raises(ValueError, match="out_start"):  # outputs too short for every window
+        native.ext.gram_windows(s, s, np.zeros(20, np.int64), np.ones(19, np.uint8), 4, np.zeros(8, np.uint8),
+                                np.zeros(1, np.uint64), out[:3], out.copy())

@@ -619,6 +619,78 @@ done:
     return result;
 }
 
+/* gram_windows(s, pw, unknown, mask, k, bloom, distinct, out_start, out_gram) -> n_found
+ *
+ * The k-token windows of a query that are grams of the license index (creditline.core.licmatch):
+ * window [a, a + k) counts when it holds no unknown token (unknown, int64[n + 1], is the prefix
+ * count of unknown tokens: unknown[a + k] == unknown[a]), mask[a] is nonzero (uint8[n]), its
+ * hash pw[a + k] * (s[a + k] - s[a]) (uint64 prefix sums, creditline.core.polyhash) passes the
+ * one-probe Bloom filter bloom (its bit for the hash's top log2(8 * len(bloom)) bits) and is in
+ * distinct (uint64, sorted). Each such window's start and its row of distinct go to out_start
+ * and out_gram (int64, at least n - k + 1 items each), in order of start. One pass in place of
+ * five numpy passes over all windows (most of them fail the filter). */
+static PyObject *gram_windows(PyObject *self, PyObject *args) {
+    PyObject *o[8];
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "OOOOnOOOO", &o[0], &o[1], &o[2], &o[3], &k, &o[4], &o[5], &o[6], &o[7]))
+        return NULL;
+    Buf b[8];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    if (k < 1) {
+        PyErr_SetString(PyExc_ValueError, "k must be positive");
+        return NULL;
+    }
+    if (get(o[0], &b[0], 0, 8, 1, "s") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len / 8 - 1, windows = n >= k ? n - k + 1 : 0;
+    if (get(o[1], &b[1], 0, 8, n + 1, "pw") < 0 || get(o[2], &b[2], 0, 8, n + 1, "unknown") < 0 ||
+        get(o[3], &b[3], 0, 1, n, "mask") < 0 || get(o[4], &b[4], 0, 1, 1, "bloom") < 0 ||
+        get(o[5], &b[5], 0, 8, 0, "distinct") < 0 || get(o[6], &b[6], 1, 8, windows, "out_start") < 0 ||
+        get(o[7], &b[7], 1, 8, windows, "out_gram") < 0)
+        goto done;
+    Py_ssize_t bloom_bytes = b[4].view.len, n_distinct = b[5].view.len / 8;
+    int nbits = 0;
+    while (((Py_ssize_t)1 << (nbits + 1)) <= bloom_bytes * 8)
+        nbits++;
+    if (((Py_ssize_t)1 << nbits) != bloom_bytes * 8 || nbits < 3 || nbits > 40) {
+        PyErr_SetString(PyExc_ValueError, "bloom must hold a power of two of bytes");
+        goto done;
+    }
+    const uint64_t *s = b[0].view.buf, *pw = b[1].view.buf, *distinct = b[5].view.buf;
+    const int64_t *unknown = b[2].view.buf;
+    const unsigned char *mask = b[3].view.buf, *bloom = b[4].view.buf;
+    int64_t *out_start = b[6].view.buf, *out_gram = b[7].view.buf;
+    Py_ssize_t found = 0;
+    const int shift = 64 - nbits;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t a = 0; a < windows; a++) {
+        if (!mask[a] || unknown[a + k] != unknown[a])
+            continue;
+        uint64_t h = pw[a + k] * (s[a + k] - s[a]);
+        uint64_t slot = h >> shift;
+        if (!((bloom[slot >> 3] >> (slot & 7)) & 1))
+            continue;
+        Py_ssize_t lo = 0, hi = n_distinct; /* the first row >= h */
+        while (lo < hi) {
+            Py_ssize_t mid = lo + (hi - lo) / 2;
+            if (distinct[mid] < h)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < n_distinct && distinct[lo] == h) {
+            out_start[found] = a;
+            out_gram[found++] = lo;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(found);
+done:
+    release(b, 8);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"ascii_tokens", ascii_tokens, METH_VARARGS, "Runs, WORD tokens and their vocabulary ids of lower-cased ASCII text."},
     {"unicode_tokens", unicode_tokens, METH_VARARGS, "WORD tokens and their vocabulary ids of lower-cased code points."},
@@ -626,6 +698,7 @@ static PyMethodDef methods[] = {
     {"minhash", minhash, METH_VARARGS, "MinHash signatures of streams of folded shingles."},
     {"shared_counts", shared_counts, METH_VARARGS, "Grams each text shares with each rule, from a minimum count."},
     {"find_folded", find_folded, METH_VARARGS, "Offsets of ASCII needles in an ASCII str, case-insensitively."},
+    {"gram_windows", gram_windows, METH_VARARGS, "The k-token windows of a query that are grams of the index."},
     {NULL, NULL, 0, NULL},
 };
 

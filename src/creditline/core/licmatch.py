@@ -272,15 +272,22 @@ def _text_grams(q: QueryHashes, index: LicenseIndex, mask: np.ndarray,
     """Every distinct gram of each text found in the gram index, ordered by text and gram: its
     first position in the text, the gram (a row of :func:`_gram_table`'s matrices) and the text."""
     distinct = _gram_table(index).distinct
-    starts = _known_windows(q.unknown, GRAM, mask)
-    h = window_hashes(q.s, q.pw, starts, GRAM)
-    maybe = maybe_in(index.arrays["gram_bloom"], h)
-    starts, h = starts[maybe], h[maybe]
-    gram = np.minimum(np.searchsorted(distinct, h), len(distinct) - 1)
-    found = distinct[gram] == h
-    starts, gram = starts[found], gram[found]
+    if _native.ext is not None:
+        windows = max(len(q.s) - GRAM, 0)
+        starts, gram = np.empty(windows, dtype=np.int64), np.empty(windows, dtype=np.int64)
+        found = _native.ext.gram_windows(q.s, q.pw, q.unknown, mask.view(np.uint8), GRAM,
+                                         index.arrays["gram_bloom"], distinct, starts, gram)
+        starts, gram = starts[:found], gram[:found]
+    else:
+        starts = _known_windows(q.unknown, GRAM, mask)
+        h = window_hashes(q.s, q.pw, starts, GRAM)
+        maybe = maybe_in(index.arrays["gram_bloom"], h)
+        starts, h = starts[maybe], h[maybe]
+        gram = np.minimum(np.searchsorted(distinct, h), len(distinct) - 1)
+        found = distinct[gram] == h
+        starts, gram = starts[found], gram[found]
     text = rows.of(starts)
-    order = np.lexsort((starts, gram, text))
+    order = np.argsort(text * len(distinct) + gram, kind="stable")  # by text, gram, then start (ascending here)
     starts, gram, text = starts[order], gram[order], text[order]
     first = np.ones(len(gram), dtype=bool)
     first[1:] = (gram[1:] != gram[:-1]) | (text[1:] != text[:-1])
@@ -317,7 +324,8 @@ def _densest_windows(rules: np.ndarray, positions: np.ndarray, candidates: np.nd
     where a cluster is split at gaps over half the rule (``rule_lengths``, one per hit; at least 8
     tokens), the cluster with the most hits wins and the first one on ties; ``[lo, hi)`` spans
     the cluster's grams; ``hits`` counts all of the rule's hits. One vectorised pass for all."""
-    order = np.argsort(rules.astype(np.int64) * (int(positions.max(initial=0)) + 1) + positions, kind="stable")  # by rule, then position
+    # by rule, then position (equal keys are equal hits: no stable sort needed)
+    order = np.argsort(rules.astype(np.int64) * (int(positions.max(initial=0)) + 1) + positions)
     r, p = rules[order], positions[order]
     rule_new = np.ones(len(r), dtype=bool)
     rule_new[1:] = r[1:] != r[:-1]

@@ -60,6 +60,14 @@ class QueryVocab(dict):  # type: ignore[type-arg]
         return self._table
 
 
+def prepare(vocab: QueryVocab) -> None:
+    """Build now what tokenising with ``vocab`` builds on first use (its table and spellings,
+    about 0.1 s): a process that forks workers after this shares them instead of each worker
+    building its own."""
+    vocab.table.ascii_spelling()
+    vocab.table.code_spelling()
+
+
 def query_vocab(vocab: list[str]) -> QueryVocab:
     """Ids ``1..len(vocab)`` for ``vocab`` (the index's sorted rule words) plus stopwords."""
     out = QueryVocab((w, i + 1) for i, w in enumerate(vocab))

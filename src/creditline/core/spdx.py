@@ -71,6 +71,11 @@ def _spdx() -> le.Licensing:
     return le.get_spdx_licensing()
 
 
+def prepare() -> None:
+    """Build the SPDX licensing now (see :func:`_spdx`), e.g. before forking workers that use it."""
+    _spdx()
+
+
 @cache
 def _plain() -> le.Licensing:
     """A licensing that knows no symbols: keeps every key as written (ScanCode keys)."""
