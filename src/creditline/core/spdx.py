@@ -72,8 +72,9 @@ def _spdx() -> le.Licensing:
 
 
 def prepare() -> None:
-    """Build the SPDX licensing now (see :func:`_spdx`), e.g. before forking workers that use it."""
-    _spdx()
+    """Build the SPDX licensing and its tokenizer now (see :func:`_spdx`), e.g. before forking
+    workers that use them."""
+    _spdx().get_advanced_tokenizer()
 
 
 @cache
