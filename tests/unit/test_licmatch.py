@@ -123,6 +123,17 @@ def _reference_exact(ids: list[int], index) -> set[tuple[int, int]]:  # type: ig
 
 
 class TestExactMatches:
+    """Each check runs on the compiled window pass and on its numpy counterpart."""
+
+    @pytest.fixture(autouse=True, params=["compiled", "numpy"])
+    def _path(self, request):  # type: ignore[no-untyped-def]
+        assert native.COMPILED
+        saved = native.ext
+        if request.param == "numpy":
+            native.ext = None
+        yield
+        native.ext = saved
+
     @given(st.lists(st.sampled_from(["the MIT license", "MIT", "license", "of this software", "plate", "GNU GPL",
                                      "version 2", "unknownword", MIT_TEXT[:120], MIT_TEXT]), max_size=12))
     def test_every_outermost_verbatim_occurrence(self, index, pieces: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -224,7 +235,8 @@ def test_shared_counts_compiled_and_sparse_product_agree(postings: list[list[int
     # 12 grams, each in some of 10 rules; texts hold distinct grams
     gram_start = np.cumsum([0] + [len(p) for p in postings]).astype(np.int64)
     gram_rules = np.asarray([r for p in postings for r in sorted(p)], dtype=np.int32)
-    table = _GramTable(np.arange(12, dtype=np.uint64), gram_start, gram_rules, np.zeros(11, np.int64), np.zeros(0, np.int32))
+    table = _GramTable(np.arange(12, dtype=np.uint64), gram_start, gram_rules, np.zeros(11, np.int64), np.zeros(0, np.int32),
+                       np.zeros(1 + (1 << 16), np.int64))
     gram = np.asarray([g for t in texts for g in sorted(t)], dtype=np.int64)
     gram_text = np.asarray([i for i, t in enumerate(texts) for _ in t], dtype=np.int64)
     expected = {}
@@ -286,12 +298,26 @@ def test_text_grams_compiled_and_numpy_agree(license_index, seed: int) -> None: 
     assert mask[compiled[0]].all()
 
 
-def test_gram_windows_refuses_a_bloom_filter_of_odd_size() -> None:
+def test_gram_windows_refuses_bad_arguments() -> None:
     s = np.zeros(20, np.uint64)
     out = np.empty(20, np.int64)
+    buckets = np.zeros(1 + (1 << 16), np.int64)
+    args = (s, s, np.zeros(20, np.int64), np.ones(19, np.uint8), 4)
     with pytest.raises(ValueError, match="power of two"):
-        native.ext.gram_windows(s, s, np.zeros(20, np.int64), np.ones(19, np.uint8), 4, np.zeros(3, np.uint8),
-                                np.zeros(1, np.uint64), out, out.copy())
+        native.ext.gram_windows(*args, np.zeros(3, np.uint8), np.zeros(1, np.uint64), buckets, out, out.copy())
     with pytest.raises(ValueError, match="out_start"):  # outputs too short for every window
-        native.ext.gram_windows(s, s, np.zeros(20, np.int64), np.ones(19, np.uint8), 4, np.zeros(8, np.uint8),
-                                np.zeros(1, np.uint64), out[:3], out.copy())
+        native.ext.gram_windows(*args, np.zeros(8, np.uint8), np.zeros(1, np.uint64), buckets, out[:3], out.copy())
+    buckets[-1] = 5  # beyond the one distinct gram: refused, never read past
+    with pytest.raises(ValueError, match="buckets do not split distinct"):
+        native.ext.gram_windows(*args, np.zeros(8, np.uint8), np.zeros(1, np.uint64), buckets, out, out.copy())
+
+
+def test_exact_windows_refuses_token_ids_outside_the_table() -> None:
+    s = np.zeros(4, np.uint64)
+    out = np.empty(18, np.int64)
+    with pytest.raises(ValueError, match="outside first"):
+        native.ext.exact_windows(np.asarray([1, 9, 2], np.int32), np.ones(3, np.uint8), s, s, 6, np.zeros(8, np.uint8),
+                                 np.zeros(8, np.uint8), out, out.copy(), out.view(np.uint64).copy())
+    with pytest.raises(ValueError, match="power of two"):
+        native.ext.exact_windows(np.asarray([1, 2, 2], np.int32), np.ones(3, np.uint8), s, s, 6, np.zeros(3, np.uint8),
+                                 np.zeros(8, np.uint8), out, out.copy(), out.view(np.uint64).copy())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -51,3 +52,16 @@ def test_find_folded_refuses_bad_needles() -> None:
         native.find_folded("abc", (b"",))
     with pytest.raises(TypeError):
         native.find_folded("abc", ("a",))  # type: ignore[arg-type]
+
+
+def test_scratch_arrays_are_kept_per_key_and_only_when_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    a = native.scratch("test-a", 10, (np.int64, np.uint8))
+    assert [x.dtype for x in a] == [np.int64, np.uint8] and all(len(x) >= 10 for x in a)
+    assert native.scratch("test-a", 5, (np.int64, np.uint8)) is a  # reused: big enough
+    assert native.scratch("test-b", 5, (np.int64,)) is not a  # another helper's own
+    bigger = native.scratch("test-a", 20, (np.int64, np.uint8))
+    assert bigger is not a and native.scratch("test-a", 20, (np.int64, np.uint8)) is bigger
+    monkeypatch.setattr(native, "SCRATCH_KEPT", 100)
+    huge = native.scratch("test-a", 1000, (np.int64, np.uint8))
+    assert native.scratch("test-a", 1000, (np.int64, np.uint8)) is not huge  # too large to keep
+    assert native.scratch("test-a", 20, (np.int64, np.uint8)) is bigger

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 
-import click
+# One BLAS thread: creditline runs its own worker processes, and numpy's OpenBLAS would otherwise
+# start a thread per core in every process, which spin for a while after each call (a one-off
+# eigenvalue problem in the near-duplicate set-up kept both cores busy for ~0.1 s per process).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import click  # noqa: E402
 
 from creditline import __version__
 from creditline.errors import CreditlineError

@@ -619,22 +619,27 @@ done:
     return result;
 }
 
-/* gram_windows(s, pw, unknown, mask, k, bloom, distinct, out_start, out_gram) -> n_found
+/* gram_windows(s, pw, unknown, mask, k, bloom, distinct, buckets, out_start, out_gram) -> n_found
  *
  * The k-token windows of a query that are grams of the license index (creditline.core.licmatch):
  * window [a, a + k) counts when it holds no unknown token (unknown, int64[n + 1], is the prefix
  * count of unknown tokens: unknown[a + k] == unknown[a]), mask[a] is nonzero (uint8[n]), its
  * hash pw[a + k] * (s[a + k] - s[a]) (uint64 prefix sums, creditline.core.polyhash) passes the
  * one-probe Bloom filter bloom (its bit for the hash's top log2(8 * len(bloom)) bits) and is in
- * distinct (uint64, sorted). Each such window's start and its row of distinct go to out_start
- * and out_gram (int64, at least n - k + 1 items each), in order of start. One pass in place of
- * five numpy passes over all windows (most of them fail the filter). */
+ * distinct (uint64, sorted). buckets (int64[2**16 + 1]) holds where each value of the top 16 bits
+ * begins in distinct, so a lookup searches one bucket (a few entries), not all of distinct. Each
+ * such window's start and its row of distinct go to out_start and out_gram (int64, at least
+ * n - k + 1 items each), in order of start. One pass in place of five numpy passes over all
+ * windows (most of them fail the filter). */
+#define AHEAD 16 /* windows between a filter byte's prefetch and its use */
+#define BUCKETS 65536 /* gram_windows: buckets of distinct, by the top 16 bits */
+
 static PyObject *gram_windows(PyObject *self, PyObject *args) {
-    PyObject *o[8];
+    PyObject *o[9];
     Py_ssize_t k;
-    if (!PyArg_ParseTuple(args, "OOOOnOOOO", &o[0], &o[1], &o[2], &o[3], &k, &o[4], &o[5], &o[6], &o[7]))
+    if (!PyArg_ParseTuple(args, "OOOOnOOOOO", &o[0], &o[1], &o[2], &o[3], &k, &o[4], &o[5], &o[8], &o[6], &o[7]))
         return NULL;
-    Buf b[8];
+    Buf b[9];
     memset(b, 0, sizeof(b));
     PyObject *result = NULL;
     if (k < 1) {
@@ -647,7 +652,7 @@ static PyObject *gram_windows(PyObject *self, PyObject *args) {
     if (get(o[1], &b[1], 0, 8, n + 1, "pw") < 0 || get(o[2], &b[2], 0, 8, n + 1, "unknown") < 0 ||
         get(o[3], &b[3], 0, 1, n, "mask") < 0 || get(o[4], &b[4], 0, 1, 1, "bloom") < 0 ||
         get(o[5], &b[5], 0, 8, 0, "distinct") < 0 || get(o[6], &b[6], 1, 8, windows, "out_start") < 0 ||
-        get(o[7], &b[7], 1, 8, windows, "out_gram") < 0)
+        get(o[7], &b[7], 1, 8, windows, "out_gram") < 0 || get(o[8], &b[8], 0, 8, BUCKETS + 1, "buckets") < 0)
         goto done;
     Py_ssize_t bloom_bytes = b[4].view.len, n_distinct = b[5].view.len / 8;
     int nbits = 0;
@@ -658,20 +663,29 @@ static PyObject *gram_windows(PyObject *self, PyObject *args) {
         goto done;
     }
     const uint64_t *s = b[0].view.buf, *pw = b[1].view.buf, *distinct = b[5].view.buf;
-    const int64_t *unknown = b[2].view.buf;
+    const int64_t *unknown = b[2].view.buf, *buckets = b[8].view.buf;
+    for (Py_ssize_t j = 0; j < BUCKETS; j++)
+        if (buckets[j] < 0 || buckets[j] > buckets[j + 1] || buckets[j + 1] > n_distinct) {
+            PyErr_SetString(PyExc_ValueError, "buckets do not split distinct");
+            goto done;
+        }
     const unsigned char *mask = b[3].view.buf, *bloom = b[4].view.buf;
     int64_t *out_start = b[6].view.buf, *out_gram = b[7].view.buf;
     Py_ssize_t found = 0;
     const int shift = 64 - nbits;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t a = 0; a < windows; a++) {
+        if (a + AHEAD < windows) { /* the filter is megabytes: fetch the byte a later window needs now */
+            uint64_t later = (pw[a + AHEAD + k] * (s[a + AHEAD + k] - s[a + AHEAD])) >> shift;
+            __builtin_prefetch(bloom + (later >> 3));
+        }
         if (!mask[a] || unknown[a + k] != unknown[a])
             continue;
         uint64_t h = pw[a + k] * (s[a + k] - s[a]);
         uint64_t slot = h >> shift;
         if (!((bloom[slot >> 3] >> (slot & 7)) & 1))
             continue;
-        Py_ssize_t lo = 0, hi = n_distinct; /* the first row >= h */
+        Py_ssize_t lo = buckets[h >> 48], hi = buckets[(h >> 48) + 1]; /* the first row >= h */
         while (lo < hi) {
             Py_ssize_t mid = lo + (hi - lo) / 2;
             if (distinct[mid] < h)
@@ -687,7 +701,93 @@ static PyObject *gram_windows(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = PyLong_FromSsize_t(found);
 done:
-    release(b, 8);
+    release(b, 9);
+    return result;
+}
+
+/* The bit of a one-probe Bloom filter of nbits bits for hash h. */
+static inline int bloom_has(const unsigned char *bloom, int nbits, uint64_t h) {
+    uint64_t slot = h >> (64 - nbits);
+    return (bloom[slot >> 3] >> (slot & 7)) & 1;
+}
+
+/* log2 of the bits of a Bloom filter of len bytes, or -1 when that is not a power of two. */
+static int bloom_bits(Py_ssize_t len) {
+    int nbits = 0;
+    while (((Py_ssize_t)1 << (nbits + 1)) <= len * 8)
+        nbits++;
+    return ((Py_ssize_t)1 << nbits) == len * 8 && nbits >= 3 && nbits <= 40 ? nbits : -1;
+}
+
+/* exact_windows(ids, first, s, pw, prefix, pairs, bloom, out_start, out_end, out_hash) -> n_found
+ *
+ * The windows of a query that may be exact rule prefixes (creditline.core.licmatch.exact_matches):
+ * a window [a, a + len) starts at a token that begins some rule (first, uint8 per token id, is
+ * nonzero), holds no unknown token (id 0), and has 1..prefix tokens; windows of 2 or more
+ * tokens only where the hash of the first two passes the Bloom filter pairs (the rules' first
+ * two tokens). Each window whose hash pw[a + len] * (s[a + len] - s[a]) passes the Bloom filter
+ * bloom (the rules' prefix keys) goes to out_start, out_end and out_hash (at least
+ * len(ids) * prefix items each), by start and then length. One pass in place of a dozen numpy
+ * passes over every token and window. */
+static PyObject *exact_windows(PyObject *self, PyObject *args) {
+    PyObject *o[9];
+    Py_ssize_t prefix;
+    if (!PyArg_ParseTuple(args, "OOOOnOOOOO", &o[0], &o[1], &o[2], &o[3], &prefix, &o[4], &o[5], &o[6], &o[7],
+                          &o[8]))
+        return NULL;
+    Buf b[9];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    if (prefix < 1 || prefix > 64) {
+        PyErr_SetString(PyExc_ValueError, "prefix out of range");
+        return NULL;
+    }
+    if (get(o[0], &b[0], 0, 4, 0, "ids") < 0 || get(o[1], &b[1], 0, 1, 1, "first") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len / 4, cap = n * prefix, n_first = b[1].view.len;
+    if (get(o[2], &b[2], 0, 8, n + 1, "s") < 0 || get(o[3], &b[3], 0, 8, n + 1, "pw") < 0 ||
+        get(o[4], &b[4], 0, 1, 1, "pairs") < 0 || get(o[5], &b[5], 0, 1, 1, "bloom") < 0 ||
+        get(o[6], &b[6], 1, 8, cap, "out_start") < 0 || get(o[7], &b[7], 1, 8, cap, "out_end") < 0 ||
+        get(o[8], &b[8], 1, 8, cap, "out_hash") < 0)
+        goto done;
+    int pair_bits = bloom_bits(b[4].view.len), key_bits = bloom_bits(b[5].view.len);
+    if (pair_bits < 0 || key_bits < 0) {
+        PyErr_SetString(PyExc_ValueError, "a Bloom filter must hold a power of two of bytes");
+        goto done;
+    }
+    const int32_t *ids = b[0].view.buf;
+    const unsigned char *first = b[1].view.buf, *pairs = b[4].view.buf, *bloom = b[5].view.buf;
+    const uint64_t *s = b[2].view.buf, *pw = b[3].view.buf;
+    int64_t *out_start = b[6].view.buf, *out_end = b[7].view.buf;
+    uint64_t *out_hash = b[8].view.buf;
+    for (Py_ssize_t a = 0; a < n; a++)
+        if (ids[a] < 0 || ids[a] >= n_first) {
+            PyErr_SetString(PyExc_ValueError, "a token id is outside first");
+            goto done;
+        }
+    Py_ssize_t found = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t a = 0; a < n; a++) {
+        if (!first[ids[a]])
+            continue;
+        Py_ssize_t span = 0; /* known tokens from a, at most prefix */
+        while (span < prefix && a + span < n && ids[a + span] != 0)
+            span++;
+        if (span >= 2 && !bloom_has(pairs, pair_bits, pw[a + 2] * (s[a + 2] - s[a])))
+            span = 1;
+        for (Py_ssize_t len = 1; len <= span; len++) {
+            uint64_t h = pw[a + len] * (s[a + len] - s[a]);
+            if (bloom_has(bloom, key_bits, h)) {
+                out_start[found] = a;
+                out_end[found] = a + len;
+                out_hash[found++] = h;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(found);
+done:
+    release(b, 9);
     return result;
 }
 
@@ -699,6 +799,7 @@ static PyMethodDef methods[] = {
     {"shared_counts", shared_counts, METH_VARARGS, "Grams each text shares with each rule, from a minimum count."},
     {"find_folded", find_folded, METH_VARARGS, "Offsets of ASCII needles in an ASCII str, case-insensitively."},
     {"gram_windows", gram_windows, METH_VARARGS, "The k-token windows of a query that are grams of the index."},
+    {"exact_windows", exact_windows, METH_VARARGS, "The windows of a query that may be exact rule prefixes."},
     {NULL, NULL, 0, NULL},
 };
 

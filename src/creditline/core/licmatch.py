@@ -174,13 +174,19 @@ def exact_matches(ids: np.ndarray, index: LicenseIndex, hashes: QueryHashes | No
     q = hashes or QueryHashes.of(ids, index)
     keys, key_rules, key_len, first, pairs = _exact_table(index)
     lengths = _rule_lengths(index)
-    starts = np.flatnonzero(first[ids])  # where some rule could start
-    span = _window_spans(ids, starts, q, pairs)
-    st = np.repeat(starts, span)  # the windows [st, en), by start and then length
-    en = st + 1 + (np.arange(len(st)) - np.repeat(np.cumsum(span) - span, span))
-    h = q.pw[en] * (q.s[en] - q.s[st])
-    maybe = maybe_in(a["exact_bloom"], h)
-    st, en, h = st[maybe], en[maybe], h[maybe]
+    if _native.ext is not None:  # the same windows in one compiled pass
+        st, en, h = _native.scratch("exact_windows", n * PREFIX, (np.int64, np.int64, np.uint64))
+        found = _native.ext.exact_windows(np.ascontiguousarray(ids, dtype=np.int32), first.view(np.uint8), q.s, q.pw,
+                                          PREFIX, pairs, a["exact_bloom"], st, en, h)
+        st, en, h = st[:found].copy(), en[:found].copy(), h[:found].copy()
+    else:
+        starts = np.flatnonzero(first[ids])  # where some rule could start
+        span = _window_spans(ids, starts, q, pairs)
+        st = np.repeat(starts, span)  # the windows [st, en), by start and then length
+        en = st + 1 + (np.arange(len(st)) - np.repeat(np.cumsum(span) - span, span))
+        h = q.pw[en] * (q.s[en] - q.s[st])
+        maybe = maybe_in(a["exact_bloom"], h)
+        st, en, h = st[maybe], en[maybe], h[maybe]
     lo = np.searchsorted(keys, h, "left")
     hi = np.searchsorted(keys, h, "right")
     hit = np.flatnonzero(hi > lo)
@@ -228,6 +234,7 @@ class _GramTable:
     gram_rules: np.ndarray
     rule_start: np.ndarray
     rule_grams: np.ndarray
+    buckets: np.ndarray  # where each value of the top 16 bits begins in distinct (2**16 + 1 of them)
 
 
 def _gram_table(index: LicenseIndex) -> _GramTable:
@@ -235,8 +242,11 @@ def _gram_table(index: LicenseIndex) -> _GramTable:
     cached = index.memo.get("gram_table")
     if cached is None:
         a = index.arrays
-        cached = index.memo["gram_table"] = _GramTable(a["gram_distinct"], a["gram_ptr"], a["gram_rules"],
-                                                       a["rule_gram_ptr"], a["rule_gram_ids"])
+        distinct = a["gram_distinct"]
+        buckets = np.append(np.searchsorted(distinct, np.arange(1 << 16, dtype=np.uint64) << np.uint64(48)),
+                            len(distinct)).astype(np.int64)
+        cached = index.memo["gram_table"] = _GramTable(distinct, a["gram_ptr"], a["gram_rules"], a["rule_gram_ptr"],
+                                                       a["rule_gram_ids"], buckets)
     return cached  # type: ignore[return-value]
 
 
@@ -271,13 +281,13 @@ def _text_grams(q: QueryHashes, index: LicenseIndex, mask: np.ndarray,
                 rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every distinct gram of each text found in the gram index, ordered by text and gram: its
     first position in the text, the gram (a row of :func:`_gram_table`'s matrices) and the text."""
-    distinct = _gram_table(index).distinct
+    table = _gram_table(index)
+    distinct = table.distinct
     if _native.ext is not None:
-        windows = max(len(q.s) - GRAM, 0)
-        starts, gram = np.empty(windows, dtype=np.int64), np.empty(windows, dtype=np.int64)
+        starts, gram = _native.scratch("gram_windows", max(len(q.s) - GRAM, 0), (np.int64, np.int64))
         found = _native.ext.gram_windows(q.s, q.pw, q.unknown, mask.view(np.uint8), GRAM,
-                                         index.arrays["gram_bloom"], distinct, starts, gram)
-        starts, gram = starts[:found], gram[:found]
+                                         index.arrays["gram_bloom"], distinct, table.buckets, starts, gram)
+        starts, gram = starts[:found].copy(), gram[:found].copy()
     else:
         starts = _known_windows(q.unknown, GRAM, mask)
         h = window_hashes(q.s, q.pw, starts, GRAM)

@@ -13,7 +13,6 @@ spans.
 from __future__ import annotations
 
 import re
-import threading
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import numpy as np
 from creditline.core.charclass import CodepointTable, codepoints, runs
 from creditline.core.polyhash import P, hashes_of, power_table
 
+from creditline.core import native as _native
 from creditline.core.native import ext as _ctokens  # the compiled inner loops; None without a compiler
 
 WORD = re.compile(r"[^_\W]+\+?[^_\W]*", re.UNICODE)
@@ -319,22 +319,11 @@ def _ascii_tokens(text: str, vocab: QueryVocab) -> Tokens:
     return _tokens(tok_id[:n_tokens].copy(), tok_start[:n_tokens].copy(), tok_end[:n_tokens].copy())
 
 
-_SCRATCH = threading.local()
-_SCRATCH_KEPT = 1 << 22  # items: kept for texts up to 8 MB (memory is only used as far as written)
-
-
 def _scratch(n: int) -> tuple[np.ndarray, ...]:
     """Output arrays of at least ``n`` items for the compiled tokenizer (run starts, run hashes,
-    token starts, token ends, token ids), reused by the thread's next call when not too large:
-    fresh memory costs a page fault per 4 KiB written, as much as the tokenizing."""
-    kept = getattr(_SCRATCH, "arrays", None)
-    if kept is not None and len(kept[0]) >= n:
-        return kept  # type: ignore[no-any-return]
-    arrays = (np.empty(n, np.int64), np.empty(n, np.uint64), np.empty(n, np.int64), np.empty(n, np.int64),
-              np.empty(n, np.int32))
-    if n <= _SCRATCH_KEPT:
-        _SCRATCH.arrays = arrays
-    return arrays
+    token starts, token ends, token ids), reused by the thread's next call when not too large
+    (:func:`creditline.core.native.scratch`)."""
+    return _native.scratch("tokens", n, (np.int64, np.uint64, np.int64, np.int64, np.int32))
 
 
 def _ascii_tokens_numpy(text: str, raw: bytes, vocab: QueryVocab) -> Tokens:

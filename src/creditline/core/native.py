@@ -7,12 +7,33 @@ Property tests compare the two.
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
+
 try:
     from creditline.core import _ctokens as ext
 except ImportError:  # pragma: no cover - a build without a C compiler
     ext = None
 
 COMPILED = ext is not None  # shown by `creditline --version`
+
+SCRATCH_KEPT = 1 << 22  # items: output arrays up to this size are kept for the thread's next call
+_SCRATCH = threading.local()
+
+
+def scratch(key: str, n: int, dtypes: tuple[type, ...]) -> tuple[np.ndarray, ...]:
+    """Output arrays of at least ``n`` items, one per dtype, for a compiled helper to fill: the
+    same thread's next call with the same ``key`` gets them again when they hold no more than
+    SCRATCH_KEPT items. Fresh memory costs a page fault per 4 KiB written (about as much as the
+    helpers' work); memory is only used as far as it was ever written."""
+    kept = getattr(_SCRATCH, key, None)
+    if kept is not None and len(kept[0]) >= n:
+        return kept  # type: ignore[no-any-return]
+    arrays = tuple(np.empty(max(n, 1), dtype) for dtype in dtypes)
+    if n <= SCRATCH_KEPT:
+        setattr(_SCRATCH, key, arrays)
+    return arrays
 
 
 def find_folded(text: str, needles: tuple[bytes, ...], first_only: bool = False) -> list[int] | None:
