@@ -543,3 +543,26 @@ def test_lines_cut_out_on_demand_are_the_split_lines(text: str, order: list[int]
             with pytest.raises(IndexError):
                 lines[i]
     assert list(lines) == whole
+
+
+def _keywords_in_lowered(text: str) -> list[int]:
+    """Where the keywords are in ``text.lower()`` (offsets shared with ``text`` when no İ)."""
+    low = text.lower()
+    found = []
+    for needle in cr._NEEDLES:
+        at = low.find(needle)
+        while at != -1:
+            found.append(at)
+            at = low.find(needle, at + len(needle))
+    return sorted(found)
+
+
+@given(st.text(alphabet=st.sampled_from(list("copyrightCOPYRIGHT()autHORwrITen &#169;.©ÀéΣKK😀\n")), max_size=120))
+def test_keywords_are_found_as_in_the_lower_cased_text(text: str) -> None:
+    # found without lower-casing the text: the same offsets (the Kelvin sign K lower-cases to k)
+    assert sorted(cr._keyword_offsets(text)) == _keywords_in_lowered(text)
+
+
+def test_keywords_in_a_text_whose_lower_case_is_longer() -> None:
+    text = "İ Copyright (c) 2020 Ann"
+    assert sorted(cr._keyword_offsets(text)) == [2, 12]  # offsets in the text itself

@@ -18,9 +18,10 @@ NEEDLES = st.lists(st.sampled_from([b"ab", b"a", b"(c)", b"aba", b"copyright", b
 
 
 def _reference(text: str, needles: tuple[bytes, ...]) -> list[int]:
-    data = text.encode("ascii").lower()
+    # lower-casing: ASCII capitals only, so that offsets stay those of the text
+    data = text.translate({c: c + 32 for c in range(ord("A"), ord("Z") + 1)})
     found = []
-    for needle in needles:
+    for needle in map(bytes.decode, needles):
         at = data.find(needle)
         while at != -1:
             found.append(at)
@@ -42,9 +43,18 @@ def test_find_folded_finds_what_bytes_find_finds(text: str, needles: list[bytes]
     assert first == _reference(text, tuple(needles))[:1]
 
 
-def test_find_folded_leaves_other_text_to_the_caller() -> None:
-    assert native.find_folded("Copyright © 2020", _ASCII_NEEDLES) is None
+# one, two and four bytes per character in the str (Latin-1, BMP, beyond): read in place
+@given(st.text(alphabet="abABcC() spdxSPDX\nÀé€ŠΣ😀", max_size=80), NEEDLES)
+def test_find_folded_reads_text_of_any_width(text: str, needles: list[bytes]) -> None:
+    assert native.find_folded(text, tuple(needles)) == _reference(text, tuple(needles))
+    assert native.find_folded(text, tuple(needles), first_only=True) == _reference(text, tuple(needles))[:1]
+
+
+def test_find_folded_finds_ascii_needles_in_other_text() -> None:
     assert native.find_folded("Copyright (C) 2020 COPYRIGHT", _ASCII_NEEDLES) == [0, 10, 19]
+    assert native.find_folded("© 2020 Ünïcödé Copyright (c)", _ASCII_NEEDLES) == [15, 25]
+    assert native.find_folded("😀 SPDX-License", (b"spdx",), first_only=True) == [2]
+    assert native.find_folded("ÀSPDX", (b"spdx",)) == [1]
 
 
 def test_find_folded_refuses_bad_needles() -> None:
@@ -52,6 +62,10 @@ def test_find_folded_refuses_bad_needles() -> None:
         native.find_folded("abc", (b"",))
     with pytest.raises(TypeError):
         native.find_folded("abc", ("a",))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lower-case ASCII"):
+        native.find_folded("abc", (b"ABC",))
+    with pytest.raises(ValueError, match="lower-case ASCII"):
+        native.find_folded("abc", ("é".encode(),))
 
 
 def test_scratch_arrays_are_kept_per_key_and_only_when_small(monkeypatch: pytest.MonkeyPatch) -> None:

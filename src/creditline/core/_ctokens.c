@@ -307,8 +307,9 @@ done:
  * Where the needles (lower-case ASCII bytes) occur in text, ASCII letters compared without case:
  * for each needle its occurrences from the left, each search going on after the last one found
  * (as bytes.find in a loop), all of them in order of offset; with first_only, at most one offset
- * (a test for any occurrence). None when text is not ASCII: the caller searches it otherwise.
- * An ASCII str is read in place, without a copy. */
+ * (a test for any occurrence). The str is read in place, without a copy: one byte per character
+ * (ASCII and Latin-1 text) as bytes, other text code point by code point (a character outside
+ * ASCII never equals a needle's byte, and only A-Z are folded). */
 typedef struct {
     const unsigned char *needle[32];
     Py_ssize_t len[32], next[32], count;
@@ -350,13 +351,45 @@ static inline int needles_at(Needles *nd, const unsigned char *data, Py_ssize_t 
     return 0;
 }
 
+/* needles_at for text of 2 or 4 bytes per character (kind). */
+static int needles_at_wide(Needles *nd, const void *data, int kind, Py_ssize_t n, Py_ssize_t i, PyObject *out,
+                           int first_only) {
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    if (c >= 'A' && c <= 'Z')
+        c += 32;
+    if (c > 127 || !nd->first[c])
+        return 0;
+    for (Py_ssize_t k = 0; k < nd->count; k++) {
+        if (i < nd->next[k] || nd->needle[k][0] != c || i + nd->len[k] > n)
+            continue;
+        Py_ssize_t j = 1;
+        for (; j < nd->len[k]; j++) {
+            Py_UCS4 d = PyUnicode_READ(kind, data, i + j);
+            if (d >= 'A' && d <= 'Z')
+                d += 32;
+            if (d != nd->needle[k][j])
+                break;
+        }
+        if (j < nd->len[k])
+            continue;
+        nd->next[k] = i + nd->len[k];
+        PyObject *at = PyLong_FromSsize_t(i);
+        if (at == NULL || PyList_Append(out, at) < 0) {
+            Py_XDECREF(at);
+            return -1;
+        }
+        Py_DECREF(at);
+        if (first_only)
+            return 1;
+    }
+    return 0;
+}
+
 static PyObject *find_folded(PyObject *self, PyObject *args) {
     PyObject *text, *needles;
     int first_only;
     if (!PyArg_ParseTuple(args, "UO!p", &text, &PyTuple_Type, &needles, &first_only))
         return NULL;
-    if (!PyUnicode_IS_ASCII(text))
-        Py_RETURN_NONE;
     Needles nd;
     memset(&nd, 0, sizeof(nd));
     nd.count = PyTuple_GET_SIZE(needles);
@@ -375,15 +408,29 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
         }
         nd.needle[k] = (const unsigned char *)PyBytes_AS_STRING(item);
         nd.len[k] = PyBytes_GET_SIZE(item);
+        for (Py_ssize_t j = 0; j < nd.len[k]; j++)
+            if (nd.needle[k][j] > 127 || (nd.needle[k][j] >= 'A' && nd.needle[k][j] <= 'Z')) {
+                PyErr_SetString(PyExc_ValueError, "needles must be lower-case ASCII");
+                return NULL;
+            }
         nd.first[nd.needle[k][0]] = 1;
         simd &= nd.len[k] > 1;
     }
-    const unsigned char *data = PyUnicode_1BYTE_DATA(text);
+    int kind = PyUnicode_KIND(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
     int state = 0;
     PyObject *out = PyList_New(0);
     if (out == NULL)
         return NULL;
+    if (kind != PyUnicode_1BYTE_KIND) {
+        const void *wide = PyUnicode_DATA(text);
+        for (; i < n && state == 0; i++)
+            state = needles_at_wide(&nd, wide, kind, n, i, out, first_only);
+        if (state < 0)
+            Py_CLEAR(out);
+        return out;
+    }
+    const unsigned char *data = PyUnicode_1BYTE_DATA(text);
 #ifdef __SSE2__
     /* bytes compared with bit 5 set: a capital letter becomes its small one (other bytes may
      * change too, which only lets more blocks through to the exact check) */

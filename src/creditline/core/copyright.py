@@ -42,6 +42,8 @@ __all__ = ["detect_copyrights"]
 
 _NEEDLES = ("copyright", "(c)", "©", "copr.", "author", "written", "&copy;", "&#169;")
 _ASCII_NEEDLES = tuple(n.encode("ascii") for n in _NEEDLES if n.isascii())
+_OTHER_NEEDLES = tuple(n for n in _NEEDLES if not n.isascii())  # caseless: found as written
+assert all(n.lower() == n.upper() == n for n in _OTHER_NEEDLES)
 _CANDIDATE = re.compile(r"copyright|\(c\)|©|copr\.|author|written\s+by|&copy;|&#169;", re.I)
 
 _MARKER = re.compile(
@@ -264,13 +266,25 @@ class _Lines(Sequence[str]):
 
 
 def _keyword_offsets(text: str) -> Iterator[int]:
-    """Offsets of keywords, by substring search (much faster than a case-insensitive regex).
-    An ASCII text is searched in one compiled pass for all needles at once
-    (:func:`~creditline.core.native.find_folded`), or else as lower-cased bytes (lower-casing
-    bytes costs a third of lower-casing a string), where the non-ASCII needles cannot be."""
+    """Offsets of keywords, by substring search (much faster than a case-insensitive regex),
+    as ``text.lower()`` would show them. The ASCII needles are searched for in one compiled pass
+    without a lower-cased copy (:func:`~creditline.core.native.find_folded`): no character
+    outside ASCII lower-cases to an ASCII letter of theirs (only the Kelvin sign does, to ``k``),
+    and the other needles (``©``) have no case. A text whose lower case is longer (``İ``) is
+    searched by a regular expression; without the compiled module, the lower-cased text (or its
+    bytes, a third of the cost for ASCII text) is searched."""
+    if "\u0130" in text:  # the one character whose lower case is longer: offsets would shift
+        yield from (m.start() for m in _CANDIDATE.finditer(text))
+        return
     found = find_folded(text, _ASCII_NEEDLES)
     if found is not None:
         yield from found
+        if not text.isascii():
+            for needle in _OTHER_NEEDLES:
+                index = text.find(needle)
+                while index != -1:
+                    yield index
+                    index = text.find(needle, index + len(needle))
         return
     if text.isascii():
         data = text.encode("ascii").lower()
@@ -281,9 +295,6 @@ def _keyword_offsets(text: str) -> Iterator[int]:
                 index = data.find(needle, index + len(needle))
         return
     low = text.lower()
-    if len(low) != len(text):  # a character whose lower case is longer: offsets would shift
-        yield from (m.start() for m in _CANDIDATE.finditer(text))
-        return
     for needle in _NEEDLES:
         index = low.find(needle)
         while index != -1:

@@ -349,7 +349,7 @@ def _blank_tags(text: str) -> str:
 
 
 def _mentions_spdx(text: str) -> bool:
-    """Whether "spdx" is in ``text`` in any case (an ASCII text searched in place, no copy)."""
+    """Whether "spdx" is in ``text`` in any case (searched in place, no lower-cased copy)."""
     found = find_folded(text, (b"spdx",), first_only=True)
     return bool(found) if found is not None else "spdx" in text.lower()
 

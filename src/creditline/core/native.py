@@ -39,8 +39,9 @@ def scratch(key: str, n: int, dtypes: tuple[type, ...]) -> tuple[np.ndarray, ...
 def find_folded(text: str, needles: tuple[bytes, ...], first_only: bool = False) -> list[int] | None:
     """Offsets of the lower-case ASCII ``needles`` in ``text``, ASCII letters compared without
     case (for each needle, its occurrences from the left, each search going on after the last
-    one found, as ``bytes.find`` in a loop), in order of offset; with ``first_only``, at most one.
-    None when ``text`` is not ASCII or nothing was compiled: search it another way."""
+    one found, as ``str.find`` in a loop), in order of offset; with ``first_only``, at most one.
+    Text of any characters is read in place (no lower-cased copy). None when nothing was
+    compiled: search it another way."""
     if ext is None:
         return None
     return ext.find_folded(text, needles, first_only)  # type: ignore[no-any-return]
