@@ -351,39 +351,47 @@ static inline int needles_at(Needles *nd, const unsigned char *data, Py_ssize_t 
     return 0;
 }
 
-/* needles_at for text of 2 or 4 bytes per character (kind). */
-static int needles_at_wide(Needles *nd, const void *data, int kind, Py_ssize_t n, Py_ssize_t i, PyObject *out,
-                           int first_only) {
-    Py_UCS4 c = PyUnicode_READ(kind, data, i);
-    if (c >= 'A' && c <= 'Z')
-        c += 32;
-    if (c > 127 || !nd->first[c])
-        return 0;
-    for (Py_ssize_t k = 0; k < nd->count; k++) {
-        if (i < nd->next[k] || nd->needle[k][0] != c || i + nd->len[k] > n)
-            continue;
-        Py_ssize_t j = 1;
-        for (; j < nd->len[k]; j++) {
-            Py_UCS4 d = PyUnicode_READ(kind, data, i + j);
-            if (d >= 'A' && d <= 'Z')
-                d += 32;
-            if (d != nd->needle[k][j])
-                break;
-        }
-        if (j < nd->len[k])
-            continue;
-        nd->next[k] = i + nd->len[k];
-        PyObject *at = PyLong_FromSsize_t(i);
-        if (at == NULL || PyList_Append(out, at) < 0) {
-            Py_XDECREF(at);
-            return -1;
-        }
-        Py_DECREF(at);
-        if (first_only)
-            return 1;
+/* needles_at for text of 2 or 4 bytes per character (UNIT): the loop over the text, each
+ * character first checked against the needles' first bytes (both cases). */
+#define WIDE_SEARCH(NAME, UNIT)                                                                          \
+    static int NAME(Needles *nd, const UNIT *data, Py_ssize_t n, PyObject *out, int first_only) {       \
+        unsigned char start[128];                                                                        \
+        for (int c = 0; c < 128; c++)                                                                    \
+            start[c] = nd->first[c >= 'A' && c <= 'Z' ? c + 32 : c];                                     \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                             \
+            UNIT c = data[i];                                                                            \
+            if (c > 127 || !start[c])                                                                    \
+                continue;                                                                                \
+            for (Py_ssize_t k = 0; k < nd->count; k++) {                                                 \
+                const unsigned char *needle = nd->needle[k];                                             \
+                Py_ssize_t len = nd->len[k], j = 0;                                                      \
+                if (i < nd->next[k] || i + len > n)                                                      \
+                    continue;                                                                            \
+                for (; j < len; j++) {                                                                   \
+                    UNIT d = data[i + j];                                                                \
+                    if (d >= 'A' && d <= 'Z')                                                            \
+                        d += 32;                                                                         \
+                    if (d != needle[j])                                                                  \
+                        break;                                                                           \
+                }                                                                                        \
+                if (j < len)                                                                             \
+                    continue;                                                                            \
+                nd->next[k] = i + len;                                                                   \
+                PyObject *at = PyLong_FromSsize_t(i);                                                    \
+                if (at == NULL || PyList_Append(out, at) < 0) {                                          \
+                    Py_XDECREF(at);                                                                      \
+                    return -1;                                                                           \
+                }                                                                                        \
+                Py_DECREF(at);                                                                           \
+                if (first_only)                                                                          \
+                    return 1;                                                                            \
+            }                                                                                            \
+        }                                                                                                \
+        return 0;                                                                                        \
     }
-    return 0;
-}
+
+WIDE_SEARCH(search_ucs2, Py_UCS2)
+WIDE_SEARCH(search_ucs4, Py_UCS4)
 
 static PyObject *find_folded(PyObject *self, PyObject *args) {
     PyObject *text, *needles;
@@ -423,9 +431,8 @@ static PyObject *find_folded(PyObject *self, PyObject *args) {
     if (out == NULL)
         return NULL;
     if (kind != PyUnicode_1BYTE_KIND) {
-        const void *wide = PyUnicode_DATA(text);
-        for (; i < n && state == 0; i++)
-            state = needles_at_wide(&nd, wide, kind, n, i, out, first_only);
+        state = kind == PyUnicode_2BYTE_KIND ? search_ucs2(&nd, PyUnicode_2BYTE_DATA(text), n, out, first_only)
+                                             : search_ucs4(&nd, PyUnicode_4BYTE_DATA(text), n, out, first_only);
         if (state < 0)
             Py_CLEAR(out);
         return out;
