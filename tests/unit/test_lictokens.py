@@ -155,6 +155,9 @@ class TestCompiledTokenizer:
         with pytest.raises(ValueError, match="run_start"):
             lictokens._ctokens.ascii_tokens(b"gpl a b c d", table.slot_hash, table.slot_word, table.ids, word_len,
                                             word_start, spelling, table.bits, *small)
+        with pytest.raises(ValueError, match="must be ASCII"):  # a str is read in place: ASCII only
+            lictokens._ctokens.ascii_tokens("gpl é", table.slot_hash, table.slot_word, table.ids, word_len,
+                                            word_start, spelling, table.bits, *small)
 
 
 class TestVocabTable:

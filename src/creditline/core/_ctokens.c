@@ -11,7 +11,7 @@
  * ascii_tokens(text, slot_hash, slot_word, word_id, word_len, word_start, spelling, bits,
  *              run_start, run_hash, tok_start, tok_end, tok_id) -> (n_runs, n_tokens)
  *
- *   text        lower-cased ASCII bytes
+ *   text        an ASCII str, or ASCII bytes (read in place; capitals count as small letters)
  *   slot_hash   uint64[1 << bits]  the vocabulary table (VocabTable): hash of the word in a slot
  *   slot_word   int32[1 << bits]   word in a slot, -1 for an empty slot
  *   word_id     int32[words]       id of each word
@@ -41,6 +41,23 @@ static inline int is_word(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
 }
 
+/* An ASCII byte in lower case. */
+static inline unsigned char lower(unsigned char c) {
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Whether the len bytes of token, lower-cased, are the (lower-case) bytes of word. */
+static inline int same_lowered(const unsigned char *word, const unsigned char *token, Py_ssize_t len) {
+    for (Py_ssize_t j = 0; j < len; j++)
+        if (word[j] != lower(token[j]))
+            return 0;
+    return 1;
+}
+
+static inline int same_codes(const uint32_t *word, const uint32_t *token, Py_ssize_t len) {
+    return memcmp(word, token, len * sizeof(uint32_t)) == 0;
+}
+
 typedef struct {
     Py_buffer view;
     int held;
@@ -61,7 +78,7 @@ static int get(PyObject *obj, Buf *b, int writable, Py_ssize_t itemsize, Py_ssiz
 /* The vocabulary id of the token text[start:start + len] whose hash is h (0 when absent): the
  * table's slots are probed from h's home slot to the first empty one, and a slot with the same
  * hash counts only when its word has the same units. */
-#define LOOKUP(NAME, UNIT)                                                                               \
+#define LOOKUP(NAME, UNIT, SAME)                                                                         \
     static inline int32_t NAME(const Table *t, uint64_t h, const UNIT *token, Py_ssize_t len) {          \
         uint64_t slot = (h * MIX) >> t->shift;                                                           \
         for (Py_ssize_t probe = 0; probe < t->slots; probe++) {                                          \
@@ -70,7 +87,7 @@ static int get(PyObject *obj, Buf *b, int writable, Py_ssize_t itemsize, Py_ssiz
                 return 0;                                                                                \
             if (t->slot_hash[slot] == h && w < t->words && t->word_len[w] == len && t->word_start[w] >= 0 && \
                 (t->word_start[w] + len) * (Py_ssize_t)sizeof(UNIT) <= t->spelling_bytes &&              \
-                memcmp((const UNIT *)t->spelling + t->word_start[w], token, len * sizeof(UNIT)) == 0)    \
+                SAME((const UNIT *)t->spelling + t->word_start[w], token, len))                         \
                 return t->word_id[w];                                                                    \
             slot = (slot + 1) & t->mask;                                                                 \
         }                                                                                                \
@@ -87,8 +104,8 @@ typedef struct {
     int shift;
 } Table;
 
-LOOKUP(lookup_bytes, unsigned char)
-LOOKUP(lookup_codes, uint32_t)
+LOOKUP(lookup_bytes, unsigned char, same_lowered)
+LOOKUP(lookup_codes, uint32_t, same_codes)
 
 /* Buffers 1..6 of the arguments: the vocabulary table, its words' lengths (in units of the text),
  * starts and spelling (units one after another). */
@@ -133,14 +150,28 @@ static PyObject *ascii_tokens(PyObject *self, PyObject *args) {
     memset(b, 0, sizeof(b));
     PyObject *result = NULL;
     Table t;
-    if (get(o[0], &b[0], 0, 1, 0, "text") < 0 || get_table(o + 1, b + 1, bits, 1, &t) < 0)
+    const unsigned char *text;
+    Py_ssize_t n;
+    if (PyUnicode_Check(o[0])) { /* an ASCII str, read in place */
+        if (!PyUnicode_IS_ASCII(o[0])) {
+            PyErr_SetString(PyExc_ValueError, "text: a str must be ASCII");
+            goto done;
+        }
+        text = PyUnicode_1BYTE_DATA(o[0]);
+        n = PyUnicode_GET_LENGTH(o[0]);
+    } else {
+        if (get(o[0], &b[0], 0, 1, 0, "text") < 0)
+            goto done;
+        text = b[0].view.buf;
+        n = b[0].view.len;
+    }
+    if (get_table(o + 1, b + 1, bits, 1, &t) < 0)
         goto done;
-    Py_ssize_t n = b[0].view.len, cap = n / 2 + 1;
+    Py_ssize_t cap = n / 2 + 1;
     if (get(o[7], &b[7], 1, 8, cap, "run_start") < 0 || get(o[8], &b[8], 1, 8, cap, "run_hash") < 0 ||
         get(o[9], &b[9], 1, 8, cap, "tok_start") < 0 || get(o[10], &b[10], 1, 8, cap, "tok_end") < 0 ||
         get(o[11], &b[11], 1, 4, cap, "tok_id") < 0)
         goto done;
-    const unsigned char *text = b[0].view.buf;
     int64_t *run_start = b[7].view.buf, *tok_start = b[9].view.buf, *tok_end = b[10].view.buf;
     uint64_t *run_hash = b[8].view.buf;
     int32_t *tok_id = b[11].view.buf;
@@ -148,27 +179,31 @@ static PyObject *ascii_tokens(PyObject *self, PyObject *args) {
 
     Py_BEGIN_ALLOW_THREADS
     while (i < n) {
-        if (!is_word(text[i])) {
+        if (!is_word(lower(text[i]))) {
             i++;
             continue;
         }
         /* a run of word characters: a token starts here */
         Py_ssize_t start = i;
         uint64_t h = 0;
-        while (i < n && is_word(text[i]))
-            h = h * P + text[i++];
+        unsigned char c;
+        while (i < n && is_word(c = lower(text[i]))) {
+            h = h * P + c;
+            i++;
+        }
         run_start[runs] = start;
         run_hash[runs++] = h;
         uint64_t th = h;
         if (i < n && text[i] == '+') { /* WORD: a run, an optional "+", then an optional run */
             th = th * P + '+';
             i++;
-            if (i < n && is_word(text[i])) {
+            if (i < n && is_word(lower(text[i]))) {
                 Py_ssize_t second = i;
                 uint64_t h2 = 0;
-                while (i < n && is_word(text[i])) {
-                    h2 = h2 * P + text[i];
-                    th = th * P + text[i++];
+                while (i < n && is_word(c = lower(text[i]))) {
+                    h2 = h2 * P + c;
+                    th = th * P + c;
+                    i++;
                 }
                 run_start[runs] = second;
                 run_hash[runs++] = h2;

@@ -305,15 +305,15 @@ def _ascii_tokens(text: str, vocab: QueryVocab) -> Tokens:
     id. The runs' hashes are the words' hashes of :func:`creditline.core.dedup.word_hashes`;
     the last text's are kept (:func:`share_words`).
 
-    Done in one compiled pass (:mod:`creditline.core._ctokens`) where that module was built,
-    else by numpy passes (:func:`_ascii_tokens_numpy`), with the same results."""
-    raw = text.encode("ascii").translate(_ASCII_LOWER)
+    Done in one compiled pass (:mod:`creditline.core._ctokens`, reading the str in place and
+    lower-casing as it goes) where that module was built, else by numpy passes
+    (:func:`_ascii_tokens_numpy`), with the same results."""
     if _ctokens is None:
-        return _ascii_tokens_numpy(text, raw, vocab)
+        return _ascii_tokens_numpy(text, text.encode("ascii").translate(_ASCII_LOWER), vocab)
     table = vocab.table
     word_len, word_start, spelling = table.ascii_spelling()
-    run_start, run_hash, tok_start, tok_end, tok_id = out = _scratch(len(raw) // 2 + 1)
-    n_runs, n_tokens = _ctokens.ascii_tokens(raw, table.slot_hash, table.slot_word, table.ids, word_len, word_start,
+    run_start, run_hash, tok_start, tok_end, tok_id = out = _scratch(len(text) // 2 + 1)
+    n_runs, n_tokens = _ctokens.ascii_tokens(text, table.slot_hash, table.slot_word, table.ids, word_len, word_start,
                                              spelling, table.bits, *out)
     _LAST_RUNS[:] = [(text, run_start[:n_runs].copy(), run_hash[:n_runs].copy())]
     return _tokens(tok_id[:n_tokens].copy(), tok_start[:n_tokens].copy(), tok_end[:n_tokens].copy())
