@@ -182,3 +182,19 @@ def test_without_the_compiled_module_scans_are_the_same(license_index) -> None: 
         assert scan_documents(docs, license_index) == compiled
     finally:
         native.ext = lictokens._ctokens = saved
+
+
+_TAG_PIECES = st.lists(st.sampled_from(["SPDX-License-Identifier", "spdx-license-IDENTIFIER", ":", " ", "MIT", "\n",
+                                        " OR Apache-2.0", "é", "ſ", "İ", "ı", "中", "SPDX-", "x"]), max_size=14)
+
+
+@given(_TAG_PIECES)
+def test_spdx_tags_are_found_as_the_expression_finds_them(pieces: list[str]) -> None:
+    # the expression is tried only where the tag's head is found: the same matches as a scan of
+    # every character, also where IGNORECASE takes ſ for s or İ and ı for i
+    from creditline.core import detect
+
+    text = "".join(pieces)
+    matches = detect._tag_matches(text)
+    assert [m.span() for m in matches] == [m.span() for m in detect.SPDX_TAG.finditer(text)]
+    assert detect._blank_tags(text, matches) == detect.SPDX_TAG.sub(lambda m: " " * len(m.group()), text)

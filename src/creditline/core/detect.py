@@ -100,13 +100,40 @@ def _line_of(newlines: np.ndarray, offset: int) -> int:
     return int(np.searchsorted(newlines, offset, "left")) + 1
 
 
-def spdx_tag_detections(text: str, index: LicenseIndex, newlines: np.ndarray) -> list[LicenseDetection]:
+_TAG_HEAD = (b"spdx-license-identifier",)
+_TAG_HEAD_TWINS = ("\u0130", "\u0131", "\u017f")  # İ ı ſ: IGNORECASE matches them to letters of the head
+
+
+def _tag_matches(text: str) -> list[re.Match[str]]:
+    """The matches of :data:`SPDX_TAG` in ``text``, as ``finditer`` gives them; the expression is
+    tried only where :func:`~creditline.core.native.find_folded` finds its literal head, not at
+    every character. The whole text is scanned without the compiled module, or when it holds a
+    character that IGNORECASE takes for a letter of the head (``İ``, ``ı``, ``ſ``)."""
+    heads = find_folded(text, _TAG_HEAD)
+    if heads is None or any(c in text for c in _TAG_HEAD_TWINS):
+        return list(SPDX_TAG.finditer(text))
+    found: list[re.Match[str]] = []
+    end = 0
+    for at in heads:
+        m = SPDX_TAG.match(text, at) if at >= end else None
+        if m:
+            found.append(m)
+            end = m.end()
+    return found
+
+
+def spdx_tag_detections(text: str, index: LicenseIndex, newlines: np.ndarray | None = None,
+                        matches: list[re.Match[str]] | None = None) -> list[LicenseDetection]:
+    """The SPDX-License-Identifier tags of ``text`` (``matches``: its :func:`_tag_matches`,
+    found here when not given; ``newlines``: its line ends, found when needed)."""
     lookup = index.spdx_map
     out = []
-    for m in SPDX_TAG.finditer(text):
+    for m in _tag_matches(text) if matches is None else matches:
         expr = _tag_expression(m.group("expr"), lookup)
         if not expr:
             continue
+        if newlines is None:
+            newlines = _line_starts(text)
         line = _line_of(newlines, m.start())
         n_tokens = len(_TAG_TOKEN.findall(m.group("expr")))
         out.append(LicenseDetection(expr, line, line, "spdx_tag", "spdx-license-identifier", 100.0, 100.0,
@@ -344,8 +371,13 @@ def public_domain_absorbed(found: list[LicenseDetection], index: LicenseIndex) -
     return [d for d in found if d.expression != pd]
 
 
-def _blank_tags(text: str) -> str:
-    return SPDX_TAG.sub(lambda m: " " * len(m.group()), text)
+def _blank_tags(text: str, matches: list[re.Match[str]]) -> str:
+    """``text`` with its tag matches (:func:`_tag_matches`) turned into spaces."""
+    pieces, end = [], 0
+    for m in matches:
+        pieces += [text[end : m.start()], " " * (m.end() - m.start())]
+        end = m.end()
+    return "".join(pieces) + text[end:]
 
 
 def _mentions_spdx(text: str) -> bool:
@@ -358,8 +390,9 @@ def _prepared(text: str, index: LicenseIndex) -> tuple[list[LicenseDetection], s
     """(SPDX tag detections, the text with its tags blanked out for matching)."""
     if not _mentions_spdx(text):
         return [], text
-    tags = spdx_tag_detections(text, index, _line_starts(text))
-    return tags, _blank_tags(text) if tags else text
+    matches = _tag_matches(text)
+    tags = spdx_tag_detections(text, index, matches=matches) if matches else []
+    return tags, _blank_tags(text, matches) if tags else text
 
 
 def _evidence(text: str, tags: list[LicenseDetection], matches: list[RawMatch], spans: Callable[[], np.ndarray],
