@@ -708,6 +708,20 @@ done:
     return result;
 }
 
+/* The bit of a one-probe Bloom filter of nbits bits for hash h. */
+static inline int bloom_has(const unsigned char *bloom, int nbits, uint64_t h) {
+    uint64_t slot = h >> (64 - nbits);
+    return (bloom[slot >> 3] >> (slot & 7)) & 1;
+}
+
+/* log2 of the bits of a Bloom filter of len bytes, or -1 when that is not a power of two. */
+static int bloom_bits(Py_ssize_t len) {
+    int nbits = 0;
+    while (((Py_ssize_t)1 << (nbits + 1)) <= len * 8)
+        nbits++;
+    return ((Py_ssize_t)1 << nbits) == len * 8 && nbits >= 3 && nbits <= 40 ? nbits : -1;
+}
+
 /* gram_windows(s, pw, unknown, mask, k, bloom, distinct, buckets, out_start, out_gram) -> n_found
  *
  * The k-token windows of a query that are grams of the license index (creditline.core.licmatch):
@@ -743,11 +757,9 @@ static PyObject *gram_windows(PyObject *self, PyObject *args) {
         get(o[5], &b[5], 0, 8, 0, "distinct") < 0 || get(o[6], &b[6], 1, 8, windows, "out_start") < 0 ||
         get(o[7], &b[7], 1, 8, windows, "out_gram") < 0 || get(o[8], &b[8], 0, 8, BUCKETS + 1, "buckets") < 0)
         goto done;
-    Py_ssize_t bloom_bytes = b[4].view.len, n_distinct = b[5].view.len / 8;
-    int nbits = 0;
-    while (((Py_ssize_t)1 << (nbits + 1)) <= bloom_bytes * 8)
-        nbits++;
-    if (((Py_ssize_t)1 << nbits) != bloom_bytes * 8 || nbits < 3 || nbits > 40) {
+    Py_ssize_t n_distinct = b[5].view.len / 8;
+    int nbits = bloom_bits(b[4].view.len);
+    if (nbits < 0) {
         PyErr_SetString(PyExc_ValueError, "bloom must hold a power of two of bytes");
         goto done;
     }
@@ -771,8 +783,7 @@ static PyObject *gram_windows(PyObject *self, PyObject *args) {
         if (!mask[a] || unknown[a + k] != unknown[a])
             continue;
         uint64_t h = pw[a + k] * (s[a + k] - s[a]);
-        uint64_t slot = h >> shift;
-        if (!((bloom[slot >> 3] >> (slot & 7)) & 1))
+        if (!bloom_has(bloom, nbits, h))
             continue;
         Py_ssize_t lo = buckets[h >> 48], hi = buckets[(h >> 48) + 1]; /* the first row >= h */
         while (lo < hi) {
@@ -792,20 +803,6 @@ static PyObject *gram_windows(PyObject *self, PyObject *args) {
 done:
     release(b, 9);
     return result;
-}
-
-/* The bit of a one-probe Bloom filter of nbits bits for hash h. */
-static inline int bloom_has(const unsigned char *bloom, int nbits, uint64_t h) {
-    uint64_t slot = h >> (64 - nbits);
-    return (bloom[slot >> 3] >> (slot & 7)) & 1;
-}
-
-/* log2 of the bits of a Bloom filter of len bytes, or -1 when that is not a power of two. */
-static int bloom_bits(Py_ssize_t len) {
-    int nbits = 0;
-    while (((Py_ssize_t)1 << (nbits + 1)) <= len * 8)
-        nbits++;
-    return ((Py_ssize_t)1 << nbits) == len * 8 && nbits >= 3 && nbits <= 40 ? nbits : -1;
 }
 
 /* exact_windows(ids, first, s, pw, prefix, pairs, bloom, out_start, out_end, out_hash) -> n_found
