@@ -34,6 +34,7 @@ import functools
 import html
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import Any
 
 from creditline.core.native import find_folded
 from creditline.model import CopyrightNotice
@@ -280,26 +281,21 @@ def _keyword_offsets(text: str) -> Iterator[int]:
     if found is not None:
         yield from found
         if not text.isascii():
-            for needle in _OTHER_NEEDLES:
-                index = text.find(needle)
-                while index != -1:
-                    yield index
-                    index = text.find(needle, index + len(needle))
-        return
-    if text.isascii():
-        data = text.encode("ascii").lower()
-        for needle in _ASCII_NEEDLES:
-            index = data.find(needle)
-            while index != -1:
-                yield index
-                index = data.find(needle, index + len(needle))
-        return
-    low = text.lower()
-    for needle in _NEEDLES:
-        index = low.find(needle)
+            yield from _occurrences(text, _OTHER_NEEDLES)
+    elif text.isascii():
+        yield from _occurrences(text.encode("ascii").lower(), _ASCII_NEEDLES)
+    else:
+        yield from _occurrences(text.lower(), _NEEDLES)
+
+
+def _occurrences(haystack: Any, needles: tuple[Any, ...]) -> Iterator[int]:
+    """Each needle's occurrences in ``haystack`` (str or bytes), from the left, each search going
+    on after the last one found."""
+    for needle in needles:
+        index = haystack.find(needle)
         while index != -1:
             yield index
-            index = low.find(needle, index + len(needle))
+            index = haystack.find(needle, index + len(needle))
 
 
 def _scan(lines: Sequence[str], candidates: dict[int, list[int]]) -> list[CopyrightNotice]:
