@@ -319,3 +319,33 @@ class TestFragments:
         whole of it into one comment is not a better reading."""
         fragment = "  0x0410: 0x0080,  # A\n  0x0411: 0x0081,  # B\n  0x0412: 0x0082,  # C\n}\n"
         assert code_tokens(fragment, "python", fragment=True).exact.tolist() == code_tokens(fragment, "python").exact.tolist()
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 6)), max_size=60),
+       st.binary(min_size=46, max_size=50))
+def test_span_hashes_compiled_equal_a_hash_per_distinct_span(spans: list[tuple[int, int]], src: bytes) -> None:
+    from creditline.core import native
+    from creditline.core.normalize import _span_hashes, token_hash
+
+    starts = np.asarray([s for s, _ in spans], dtype=np.int64)
+    ends = np.asarray([s + n for s, n in spans], dtype=np.int64)
+    expected = [token_hash(src[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
+    assert native.COMPILED
+    assert _span_hashes(src, starts, ends).tolist() == expected
+    saved, native.ext = native.ext, None
+    try:
+        assert _span_hashes(src, starts, ends).tolist() == expected
+    finally:
+        native.ext = saved
+
+
+def test_distinct_spans_refuses_spans_outside_the_buffer() -> None:
+    from creditline.core import native
+
+    out = np.empty(2, dtype=np.int64)
+    with pytest.raises(ValueError, match="outside src"):
+        native.ext.distinct_spans(b"abc", np.asarray([0, 2], np.int64), np.asarray([1, 9], np.int64), out, out.copy())
+    first, inverse = np.empty(4, np.int64), np.empty(4, np.int64)
+    n = native.ext.distinct_spans(b"abab", np.asarray([0, 2, 1, 0], np.int64), np.asarray([2, 4, 3, 0], np.int64),
+                                  first, inverse)
+    assert n == 3 and first[:n].tolist() == [0, 2, 3] and inverse.tolist() == [0, 0, 1, 2]  # "ab", "ab", "ba", ""

@@ -877,6 +877,78 @@ done:
     return result;
 }
 
+/* distinct_spans(src, starts, ends, first, inverse) -> n_distinct
+ *
+ * The distinct byte strings among the spans src[starts[i]:ends[i]] (creditline.core.normalize:
+ * a code text's tokens, each hashed once): first (int64, at least len(starts) items) gets the
+ * index of each distinct string's first span, in order of first occurrence (the order of
+ * dict.fromkeys), and inverse (int64, len(starts) items) the distinct string of every span. Spans
+ * are told apart by their bytes (a table keyed by an FNV-1a hash, every hit compared byte by
+ * byte), never by a hash alone. */
+static PyObject *distinct_spans(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4]))
+        return NULL;
+    Buf b[5];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    int64_t *slots = NULL;
+    if (get(o[0], &b[0], 0, 1, 0, "src") < 0 || get(o[1], &b[1], 0, 8, 0, "starts") < 0)
+        goto done;
+    Py_ssize_t n = b[1].view.len / 8, size = b[0].view.len;
+    if (get(o[2], &b[2], 0, 8, n, "ends") < 0 || get(o[3], &b[3], 1, 8, n, "first") < 0 ||
+        get(o[4], &b[4], 1, 8, n, "inverse") < 0)
+        goto done;
+    const unsigned char *src = b[0].view.buf;
+    const int64_t *starts = b[1].view.buf, *ends = b[2].view.buf;
+    int64_t *first = b[3].view.buf, *inverse = b[4].view.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (starts[i] < 0 || starts[i] > ends[i] || ends[i] > size) {
+            PyErr_SetString(PyExc_ValueError, "a span lies outside src");
+            goto done;
+        }
+    Py_ssize_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    slots = malloc(cap * sizeof(int64_t)); /* -1, or the distinct string in the slot */
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(slots, 0xff, cap * sizeof(int64_t));
+    Py_ssize_t found = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *piece = src + starts[i];
+        Py_ssize_t len = ends[i] - starts[i];
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (Py_ssize_t j = 0; j < len; j++)
+            h = (h ^ piece[j]) * 0x100000001b3ULL;
+        Py_ssize_t slot = (Py_ssize_t)((h * MIX) >> 32) & (cap - 1);
+        for (;;) {
+            int64_t d = slots[slot];
+            if (d < 0) {
+                slots[slot] = found;
+                first[found] = i;
+                inverse[i] = found++;
+                break;
+            }
+            int64_t k = first[d];
+            if (ends[k] - starts[k] == len && memcmp(src + starts[k], piece, len) == 0) {
+                inverse[i] = d;
+                break;
+            }
+            slot = (slot + 1) & (cap - 1);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(found);
+done:
+    free(slots);
+    release(b, 5);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"ascii_tokens", ascii_tokens, METH_VARARGS, "Runs, WORD tokens and their vocabulary ids of lower-cased ASCII text."},
     {"unicode_tokens", unicode_tokens, METH_VARARGS, "WORD tokens and their vocabulary ids of lower-cased code points."},
@@ -886,6 +958,7 @@ static PyMethodDef methods[] = {
     {"find_folded", find_folded, METH_VARARGS, "Offsets of ASCII needles in an ASCII str, case-insensitively."},
     {"gram_windows", gram_windows, METH_VARARGS, "The k-token windows of a query that are grams of the index."},
     {"exact_windows", exact_windows, METH_VARARGS, "The windows of a query that may be exact rule prefixes."},
+    {"distinct_spans", distinct_spans, METH_VARARGS, "The distinct byte strings among spans of a buffer."},
     {NULL, NULL, 0, NULL},
 };
 

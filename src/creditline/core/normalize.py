@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from creditline.core import native as _native
 from creditline.core.charclass import CodepointTable, ascii_words, codepoints, runs
 
 from tree_sitter import Language, Parser, Tree
@@ -157,6 +158,19 @@ def _hash_distinct(items: Sequence[Hashable], hasher: Callable[..., int]) -> np.
     index = dict(zip(distinct, range(len(distinct))))
     ids = np.fromiter(map(index.__getitem__, items), dtype=np.intp, count=len(items))
     return values[ids]
+
+
+def _span_hashes(src: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """:func:`token_hash` of every span ``src[starts[i]:ends[i]]``, each distinct one hashed
+    once: the distinct spans are found in one compiled pass (bytes compared, no Python object
+    per token) where the C extension was built, else by :func:`_hash_distinct`."""
+    if _native.ext is None:
+        return _hash_distinct(list(map(src.__getitem__, map(slice, starts.tolist(), ends.tolist()))), token_hash)
+    first, inverse = np.empty(len(starts), dtype=np.int64), np.empty(len(starts), dtype=np.int64)
+    n = _native.ext.distinct_spans(src, starts, ends, first, inverse)
+    first = first[:n]
+    pieces = map(src.__getitem__, map(slice, starts[first].tolist(), ends[first].tolist()))
+    return np.fromiter(map(token_hash, pieces), dtype=np.uint64, count=n)[inverse]
 
 
 # --- prose -------------------------------------------------------------------------------------
@@ -366,8 +380,7 @@ def code_tokens(text: str, language: str, fragment: bool = False) -> TokenStream
     keep = (ends > starts) & (starts >= shift)
     kinds = np.minimum(kinds[keep], len(grammar.abstract) - 1)
     starts, ends = starts[keep] - shift, ends[keep] - shift
-    pieces = list(map(src.__getitem__, map(slice, starts.tolist(), ends.tolist())))
-    exact = _hash_distinct(pieces, token_hash)
+    exact = _span_hashes(src, starts, ends)
     renamed = np.where(grammar.abstract[kinds], grammar.placeholder[kinds], exact)
     return TokenStream("code", language, exact, renamed, _char_offsets(src, text, starts),
                        _char_offsets(src, text, ends))  # fmt: skip
