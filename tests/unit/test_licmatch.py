@@ -127,10 +127,11 @@ class TestExactMatches:
 
     @pytest.fixture(autouse=True, params=["compiled", "numpy"])
     def _path(self, request):  # type: ignore[no-untyped-def]
-        assert native.COMPILED
         saved = native.ext
-        if request.param == "numpy":
-            native.ext = None
+        if request.param == "compiled":
+            assert native.COMPILED, "creditline.core._ctokens was not built"
+        else:
+            native.ext = None  # the numpy passes, also where nothing was compiled
         yield
         native.ext = saved
 
