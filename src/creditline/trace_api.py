@@ -21,7 +21,7 @@ import numpy as np
 from creditline import api
 from creditline.catalog_api import catalog_path, open_for_reading
 from creditline.core.credit import credit_line
-from creditline.core.fingerprint import K, Fingerprints, stream_kgram_hashes, window_of, winnowed
+from creditline.core.fingerprint import K, Fingerprints, line_skip_kgrams, stream_kgram_hashes, window_of, winnowed
 from creditline.core.matching import (
     RenamingEvidence,
     SpanHit,
@@ -129,6 +129,20 @@ SAME_PLACE_CHARS = 100  # slack when telling whether two spans of a work copy on
 # one and two more of 120 negatives.
 BRIDGE_SKIP = 2 * K
 BRIDGE_RUN = 10
+# Lines inserted into copied prose (a comment, docstring or passage with a sentence or a line of
+# code put between its lines) cut it into pieces that may each be shorter than a k-gram, and so
+# hold no fingerprint at all. The words of prose lines are therefore also looked up as if a line
+# of at most SKIP_TOKENS words were not there (fingerprint.line_skip_kgrams; SKIP_LINES lines
+# at a time): only lines where no code token starts, so that code, whose short lines stitch
+# together into stock idiom, is not read that way, and only outside boilerplate (such a k-gram
+# touching a fingerprint found in more than max_df works counts as one). seed 42, 1,500 files:
+# inserted/deleted lines recall 0.934 -> 0.953, negatives unchanged (1 of 60); 7,670 files:
+# 0.909 -> 0.927, negatives unchanged (3 of 60); seed 777, 1,500 files: reformat 0.991 -> 1.0,
+# the rest unchanged. Skipping two lines at a time found nothing more. Reading code lines that
+# way too found more (0.991 at 1,500 files) but flagged 4 and 10 of 60 negatives; the words of
+# code lines, 0.972, and one more negative at 7,670 files. Cost: about 1.3 ms per 4 KB input.
+SKIP_LINES = 1
+SKIP_TOKENS = 30
 LITERAL_KIND_SHARE = 0.8
 # With the source's text, a renamed span is checked against it, aligned token by token: a
 # copy whose names were replaced keeps one replacement per name and its string and number
@@ -179,21 +193,36 @@ def _lookup(cat: Catalog, hashes: np.ndarray, channels: tuple[str, ...], max_pos
 def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tuple[str, ...],
                    min_tokens: int, max_df: int, anchor_df: int, max_postings: int,
                    distinct: bool = False, touched: set[int] | None = None,
-                   repeated: list[SpanHit] | None = None) -> list[SpanHit]:
+                   repeated: list[SpanHit] | None = None, lines: np.ndarray | None = None,
+                   prose_lines: np.ndarray | None = None) -> list[SpanHit]:
     """Spans of the ``stream`` channel (``exact`` or ``renamed``) of ``tokens`` found in the
     catalog's ``channels``; ``touched`` collects the works that hold any of the text's rare
-    fingerprints (document frequency at most ``anchor_df``), spans or not."""
+    fingerprints (document frequency at most ``anchor_df``), spans or not. With ``lines`` (the
+    text's line starts) and ``prose_lines`` (per line, whether it may be skipped or joined), the
+    k-grams that skip whole prose lines are looked up too (SKIP_LINES)."""
     grams = stream_kgram_hashes(tokens, stream, K)
     fp = winnowed(grams, window_of(stream))
+    ends = None  # of each k-gram, in tokens: past the lines skipped, for line-skipping ones
+    if lines is not None and prose_lines is not None:
+        allowed = prose_lines[np.searchsorted(lines, tokens.starts, "right") - 1]
+        skip_h, skip_s, skip_e = line_skip_kgrams(tokens.exact, tokens.starts, lines, K, max_lines=SKIP_LINES,
+                                                  max_tokens=SKIP_TOKENS, allowed=allowed)
+        if len(skip_h):
+            plain = len(fp)
+            ends = np.concatenate([fp.positions + K, skip_e])
+            fp = Fingerprints(np.concatenate([fp.hashes, skip_h]), np.concatenate([fp.positions, skip_s]))
     if not len(fp):
         return []
     hits = _lookup(cat, fp.hashes, channels, max_postings)
     df = _variant_freq(cat, hits, fp.hashes)
+    if ends is not None:  # a line-skipping k-gram that touches boilerplate is boilerplate too
+        boiler = _covered_tokens(fp.positions[:plain][df[:plain] > max_df], len(tokens))
+        df[plain:][boiler[ends[plain:]] > boiler[fp.positions[plain:]]] = max_df + 1
     if touched is not None:
         touched.update(np.unique(hits[1][df[hits[0]] <= anchor_df]).tolist())
     spans = match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
                         min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df,
-                        gap=SPAN_GAP if stream == "exact" else None)
+                        gap=SPAN_GAP if stream == "exact" else None, q_ends=ends)
     if not (distinct and spans):
         return spans
     grams = np.sort(grams)
@@ -202,6 +231,15 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tup
         ids = {id(s) for s in kept}
         repeated += [s for s in spans if id(s) not in ids]
     return kept
+
+
+def _covered_tokens(starts: np.ndarray, n_tokens: int) -> np.ndarray:
+    """Prefix counts of the tokens that k-grams starting at ``starts`` cover: tokens ``[a, b)``
+    hold ``c[b] - c[a]`` covered ones."""
+    delta = np.zeros(n_tokens + 1, dtype=np.int64)
+    np.add.at(delta, starts, 1)
+    np.add.at(delta, np.minimum(starts + K, n_tokens), -1)
+    return np.concatenate(([0], np.cumsum(np.cumsum(delta)[:-1] > 0)))
 
 
 def _repetitive(span: SpanHit, fp: Fingerprints, grams: np.ndarray) -> bool:
@@ -225,7 +263,8 @@ def scale_tokens(n_works: int) -> int:
 
 
 def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: int, max_df: int,
-           sources: SourceTokens | None = None) -> list[tuple[SpanHit, str]]:
+           sources: SourceTokens | None = None, lines: np.ndarray | None = None,
+           prose_lines: np.ndarray | None = None) -> list[tuple[SpanHit, str]]:
     """Spans per channel, all in the text's character space. Words (prose tokens) are looked up
     in catalogued prose (``exact``) and in the words of catalogued code (``words``) together, so a
     passage's document frequency counts both; code inputs are also looked up by code tokens
@@ -241,7 +280,8 @@ def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: in
         found += [(s, "exact") for s in _channel_spans(cat, tokens, "exact", ("exact",), shortest, max_df,
                                                        ANCHOR_DF, cap, touched=touched)]
     found += [(s, "words") for s in _channel_spans(cat, words, "exact", ("exact", "words"), shortest,
-                                                   max_df, ANCHOR_DF, cap, touched=touched)]
+                                                   max_df, ANCHOR_DF, cap, touched=touched, lines=lines,
+                                                   prose_lines=prose_lines)]
     if sources is not None:
         found = [(s, c) for s, c in found if s.tokens >= min_tokens or s.min_df <= PIECE_DF]
         found = _extended(found, tokens, words, sources, min_tokens)
@@ -536,9 +576,16 @@ def code_blocks(text: str) -> list[tuple[int, str, str]]:
 
 def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np.ndarray, offset: int,
                     min_tokens: int, max_df: int, obligations: ObligationCache,
-                    sources: SourceTokens | None = None) -> list[Match]:
+                    sources: SourceTokens | None = None, code_starts: np.ndarray | None = None) -> list[Match]:
     words = prose_tokens(text) if tokens.kind == "code" else tokens
-    found = _spans(cat, words, tokens, min_tokens, max_df, sources)
+    lines = prose = None
+    if sources is not None:
+        lines = line_starts(text)
+        prose = np.ones(len(lines), dtype=bool)  # lines where no code token starts (SKIP_LINES)
+        code_starts = tokens.starts if tokens.kind == "code" else code_starts
+        if code_starts is not None and len(code_starts):
+            prose[np.searchsorted(lines, code_starts, "right") - 1] = False
+    found = _spans(cat, words, tokens, min_tokens, max_df, sources, lines, prose)
     if not found:
         return []
     streams = [(tokens.starts, tokens.ends)] + ([(words.starts, words.ends)] if words is not tokens else [])
@@ -593,10 +640,12 @@ def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS,
     sources = sources or SourceTokens(cat)
     tokens = tokenize(doc.text, doc.path if doc.path != "-" else None, fragment=True)
     lines = np.append(line_starts(doc.text), len(doc.text))  # last entry: the text length
-    matches = _ranked_matches(cat, doc.text, tokens, lines, 0, min_tokens, max_df, obligations, sources)
-    if tokens.kind == "prose":
-        for start, lang, body in code_blocks(doc.text):
-            block = code_tokens(body, lang, fragment=True)
+    blocks = [(start, body, code_tokens(body, lang, fragment=True))
+              for start, lang, body in code_blocks(doc.text)] if tokens.kind == "prose" else []
+    code_starts = np.concatenate([block.starts + start for start, _, block in blocks]) if blocks else None
+    matches = _ranked_matches(cat, doc.text, tokens, lines, 0, min_tokens, max_df, obligations, sources, code_starts)
+    if blocks:
+        for start, body, block in blocks:
             for m in _ranked_matches(cat, body, block, lines, start, min_tokens, max_df, obligations, sources):
                 if not _overlaps(m, matches):
                     matches.append(m)

@@ -257,6 +257,34 @@ def test_a_short_copy_broken_by_inserted_lines_is_found(catalog: str, tmp_path: 
     assert text[m.input_start:m.input_end].startswith(first) and text[m.input_start:m.input_end].endswith(second)
 
 
+def test_a_copy_cut_into_pieces_shorter_than_a_kgram_by_inserted_lines_is_found(
+        catalog: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five lines of 8 copied words, a foreign line after each: no piece holds a k-gram (12
+    words), so only the k-grams that read past the inserted lines find the copy (SKIP_LINES)."""
+    words = LYRICS.split()
+    pieces = [" ".join(words[100 + 8 * i : 108 + 8 * i]) for i in range(5)]
+    output = tmp_path / "answer.md"
+    output.write_text("".join(f"{piece}\nsaid someone who was not there {i}\n" for i, piece in enumerate(pieces)))
+    (result,) = trace_api.trace([str(output)], catalog=catalog).inputs
+    assert [m.source for m in result.matches] == ["song.txt"]
+    text = output.read_text()
+    assert text[result.matches[0].input_start:].startswith(pieces[0])
+    assert text[: result.matches[0].input_end].endswith(pieces[-1])
+    monkeypatch.setattr(trace_api, "SKIP_LINES", 0)
+    assert trace_api.trace([str(output)], catalog=catalog).inputs[0].matches == ()
+
+
+def test_code_lines_are_not_read_past(catalog: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same cut in code (a statement inserted after every line of a function) is not read
+    past: code's short lines would stitch stock idiom together."""
+    lines = [ln for ln in CODE.splitlines() if ln.strip()][:12]
+    output = tmp_path / "answer.py"
+    output.write_text("".join(f"{ln}\n{ln[: len(ln) - len(ln.lstrip())]}unrelated_{i} = {i}\n" for i, ln in enumerate(lines)))
+    found = trace_api.trace([str(output)], catalog=catalog).inputs[0].matches
+    monkeypatch.setattr(trace_api, "SKIP_LINES", 0)
+    assert trace_api.trace([str(output)], catalog=catalog).inputs[0].matches == found
+
+
 def test_code_of_the_same_shape_with_other_names_throughout_is_not_a_renamed_copy(catalog: str, tmp_path: Path) -> None:
     """Every name replaced by a fresh one at each use (no consistent renaming) and other
     literals: the shape is the same, but checked against the source's text it is no copy."""

@@ -16,6 +16,7 @@ from creditline.core.fingerprint import (
     Fingerprints,
     fingerprint,
     kgram_hashes,
+    line_skip_kgrams,
     renamed_kgram_hashes,
     stream_kgram_hashes,
     winnow,
@@ -135,6 +136,66 @@ class TestWinnow:
 
 def embed(rng: np.random.Generator, run: np.ndarray, before: int, after: int, alphabet: int) -> np.ndarray:
     return np.concatenate([rng.integers(0, alphabet, before), run, rng.integers(0, alphabet, after)]).astype(np.uint64)
+
+
+def reference_line_skips(tokens: list[int], line_of: list[int], k: int, max_lines: int, max_tokens: int,
+                          allowed: list[bool]) -> set[tuple[int, int, int]]:
+    """(hash, first token, end token) of every k-gram joining the tokens around up to
+    ``max_lines`` whole lines, one gap and one split at a time, in Python integers."""
+    lines = sorted(set(line_of))
+    first = {ln: line_of.index(ln) for ln in lines}
+    out = set()
+    for g in range(1, len(lines)):
+        for skip in range(1, max_lines + 1):
+            if g + skip >= len(lines):
+                break
+            a, b = first[lines[g]], first[lines[g + skip]]
+            if b - a > max_tokens:
+                continue
+            for before in range(1, k):
+                i, end = a - before, b + k - before
+                if i < 0 or end > len(tokens) or not all(allowed[i:end]):
+                    continue
+                joined = tokens[i:a] + tokens[b:end]
+                out.add((reference_kgrams(joined, k)[0], i, end))
+    return out
+
+
+class TestLineSkipKgrams:
+    @given(st.lists(st.tuples(st.integers(min_value=0, max_value=6), st.booleans()), min_size=1, max_size=40),
+           st.integers(min_value=2, max_value=5), st.integers(min_value=1, max_value=3),
+           st.integers(min_value=1, max_value=8), st.data())
+    def test_matches_a_reference(self, layout: list[tuple[int, bool]], k: int, max_lines: int, max_tokens: int,
+                                 data: st.DataObject) -> None:
+        """Each line holds 0 to 6 tokens; each k-gram is the documented polynomial of the tokens
+        it joins around the skipped lines, and none joins or skips a token that is not allowed."""
+        line_of = [ln for ln, (count, _) in enumerate(layout) for _ in range(count)]
+        n = len(line_of)
+        tokens = data.draw(st.lists(st.integers(min_value=0, max_value=2**64 - 1), min_size=n, max_size=n))
+        allowed = [layout[ln][1] or count % 2 == 0 for ln in line_of for count in [layout[ln][0]]]
+        token_starts = np.asarray([10 * ln + j for ln, (count, _) in enumerate(layout) for j in range(count)],
+                                  dtype=np.int64)
+        line_starts = np.asarray([10 * ln for ln in range(len(layout))], dtype=np.int64)
+        hashes, starts, ends = line_skip_kgrams(u64(tokens), token_starts, line_starts, k, max_lines=max_lines,
+                                                max_tokens=max_tokens, allowed=np.asarray(allowed, dtype=bool))
+        got = set(zip(hashes.tolist(), starts.tolist(), ends.tolist(), strict=True))
+        assert got == reference_line_skips(tokens, line_of, k, max_lines, max_tokens, allowed)
+
+    def test_a_copy_with_a_line_inserted_holds_its_source_kgrams(self) -> None:
+        source = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi"
+        copy = "alpha beta gamma delta epsilon zeta eta theta\nnot in the source at all\niota kappa lambda mu nu xi omicron pi"
+        words = prose_tokens(copy)
+        line_starts = np.asarray([0, copy.index("not"), copy.index("iota")])
+        hashes, starts, ends = line_skip_kgrams(words.exact, words.starts, line_starts, K)
+        wanted = set(kgram_hashes(prose_tokens(source).exact, K).tolist())
+        assert wanted <= set(hashes.tolist())
+        assert set(kgram_hashes(words.exact, K).tolist()).isdisjoint(wanted)  # read as it is, nothing
+        none_allowed = line_skip_kgrams(words.exact, words.starts, line_starts, K, allowed=np.zeros(len(words), bool))
+        assert len(none_allowed[0]) == 0
+
+    def test_short_streams_give_nothing(self) -> None:
+        hashes, starts, ends = line_skip_kgrams(u64([1, 2, 3]), np.arange(3), np.asarray([0, 1, 2]), 3)
+        assert len(hashes) == len(starts) == len(ends) == 0 and hashes.dtype == np.uint64
 
 
 class TestFingerprint:

@@ -503,3 +503,28 @@ def test_renaming_evidence_lines_up_a_table_of_entries_by_their_literals() -> No
     query = " ".join(entry(f"t{i}", c) for i, c in enumerate(codes[1:4])).split()
     found = renaming_evidence(*_renamed(query), *_renamed(source), np.array([LIT], dtype=np.uint64))
     assert found.consistency == 1.0 and (found.literals, found.literals_agreeing) == (3, 3)
+
+
+# --- k-grams that skip lines (q_ends) ------------------------------------------------------------
+
+def test_a_kgram_that_skips_tokens_ends_the_span_past_them() -> None:
+    """Two k-grams at tokens 0 and 30; the second skips 5 inserted tokens and ends at 47, not 42."""
+    rows = [(0, 7, 1000, 1059), (1, 7, 1150, 1209)]
+    plain = run([0, 30], rows, min_tokens=1)
+    skipping = run([0, 30], rows, min_tokens=1, q_ends=np.array([K, 30 + K + 5]))
+    assert [(s.q_token_start, s.q_token_end) for s in plain] == [(0, 30 + K)]
+    assert [(s.q_token_start, s.q_token_end, s.q_end) for s in skipping] == [(0, 47, int(TOK_ENDS[46]))]
+
+
+def test_the_gap_is_measured_from_where_a_skipping_kgram_ends() -> None:
+    """A k-gram ending 30 tokens past its start + K brings the next hit within the merge gap."""
+    rows = [(0, 7, 1000, 1059), (1, 7, 1300, 1359)]
+    far = 12 + K + default_gap(K) + 10
+    assert len(run([0, far], rows, min_tokens=1)) == 2
+    assert len(run([0, far], rows, min_tokens=1, q_ends=np.array([K + 30, far + K]))) == 1
+
+
+@pytest.mark.parametrize("ends", [np.array([K]), np.array([K - 1, 30 + K]), np.array([K, N_TOKENS + 1])])
+def test_bad_kgram_ends_are_refused(ends: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        run([0, 30], [(0, 7, 1000, 1059)], q_ends=ends)

@@ -41,6 +41,11 @@ cut in two were often missed). That costs ``2 / (WINDOW + 1) = 0.33`` fingerprin
 about 5.3 bytes per token as 16-byte (hash, position) postings. The renamed channel keeps
 ``RENAMED_WINDOW = 9`` (0.2 per token): abstracted code is low in entropy, and denser renamed
 fingerprints mostly find more shared idiom. The fingerprint version records both windows.
+
+Line-skipping k-grams (:func:`line_skip_kgrams`, for lookups only): a query may also be read as
+if one of its lines were not there, so that the pieces of a copy with a line inserted between
+them join again into the k-grams of the source, even when each piece is shorter than ``K``.
+They hash like any k-gram of the tokens they join, so they are looked up in the same index.
 """
 
 from __future__ import annotations
@@ -136,6 +141,48 @@ def renamed_kgram_hashes(renamed: np.ndarray, exact: np.ndarray, k: int = K) -> 
         inside = np.where(b <= j, b, 0).astype(np.uint64)
         hashes = hashes * P + (renamed[j : j + count] + inside * _R)
     return hashes
+
+
+def line_skip_kgrams(tokens: np.ndarray, token_starts: np.ndarray, line_starts: np.ndarray, k: int = K,
+                     max_lines: int = 2, max_tokens: int = 30,
+                     allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """k-grams of a token stream read as if up to ``max_lines`` consecutive whole lines (at most
+    ``max_tokens`` tokens in all) were not there: for every such gap, the k-grams that start
+    before it and end after it, ``L`` tokens before and ``k - L`` after (``0 < L < k``). A copy
+    with lines inserted into it holds these k-grams of its source where its own are broken.
+
+    Returns (hashes, first token, end token) per k-gram: the hash is the one :func:`kgram_hashes`
+    gives the ``k`` tokens it joins, and the end is past the skipped lines. ``token_starts``: the
+    character offset of each token, ``line_starts`` that of each line; ``allowed`` (one per
+    token): a k-gram is made only when every token it joins or skips is allowed. These k-grams
+    are for looking up, never for indexing: the index keeps the winnowed k-grams of each work as
+    it is, and a k-gram a source selected is found whichever way the query reaches it. Per line
+    at most ``max_lines * (k - 1)`` k-grams, in ``max_lines * (k - 1)`` vectorised passes."""
+    tokens = np.asarray(tokens, dtype=np.uint64)
+    n = len(tokens)
+    empty = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    if n <= k:
+        return empty
+    s, pw = prefix_hashes(tokens)
+    barred = np.zeros(n + 1, dtype=np.int64)  # tokens not allowed before each position
+    if allowed is not None:
+        np.cumsum(~np.asarray(allowed, dtype=bool), out=barred[1:])
+    first = np.unique(np.searchsorted(np.asarray(token_starts, dtype=np.int64), np.asarray(line_starts, dtype=np.int64)))
+    hashes, starts, ends = [], [], []
+    for skip in range(1, max_lines + 1):
+        a, b = first[:-skip], first[skip:]
+        keep = (b > a) & (b - a <= max_tokens) & (a > 0) & (b < n)
+        a, b = a[keep], b[keep]
+        for before in range(1, k):
+            ok = (a >= before) & (b + k - before <= n)
+            ok[ok] = barred[b[ok] + k - before] == barred[a[ok] - before]
+            i, hi = a[ok] - before, b[ok]
+            hashes.append(window_hashes(s, pw, i, before) * pw[k - before] + window_hashes(s, pw, hi, k - before))
+            starts.append(i)
+            ends.append(hi + k - before)
+    if not hashes:
+        return empty
+    return np.concatenate(hashes), np.concatenate(starts), np.concatenate(ends)
 
 
 def stream_kgram_hashes(tokens: TokenStream, channel: str, k: int = K) -> np.ndarray:

@@ -116,13 +116,16 @@ def match_spans(
     max_df: int = MAX_DF,
     gap: int | None = None,
     anchor_df: int | None = None,
+    q_ends: np.ndarray | None = None,
 ) -> list[SpanHit]:
     """Merge fingerprint hits into in-order copied spans per work (see the module docstring).
 
     ``q_positions[i]`` is the first query token of selected k-gram ``i``; ``q_tok_starts`` and
     ``q_tok_ends`` are the char offsets of every query token; ``hits`` is ``(fingerprint index,
     work, source start, source end)`` per posting; ``doc_freq[i]`` counts the works holding
-    fingerprint ``i``. Spans come back sorted by work, then query position.
+    fingerprint ``i``. ``q_ends[i]``: the query token k-gram ``i`` ends before, for k-grams
+    that skip tokens (default ``q_positions + k``); the gap to the next hit and the span's end
+    are measured from it. Spans come back sorted by work, then query position.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
@@ -130,6 +133,7 @@ def match_spans(
     if gap < 0:
         raise ValueError(f"gap must not be negative, got {gap}")
     positions = np.asarray(q_positions, dtype=np.int64)
+    gram_ends = positions + k if q_ends is None else np.asarray(q_ends, dtype=np.int64)
     tok_starts = np.asarray(q_tok_starts, dtype=np.int64)
     tok_ends = np.asarray(q_tok_ends, dtype=np.int64)
     doc_freq = np.asarray(doc_freq, dtype=np.int64)
@@ -141,7 +145,9 @@ def match_spans(
         raise ValueError("doc_freq needs one count per query fingerprint")
     if not len(qi) == len(work) == len(s_start) == len(s_end):
         raise ValueError("the four hit arrays differ in length")
-    if len(positions) and (positions.min() < 0 or positions.max() + k > n_tokens):
+    if len(gram_ends) != len(positions):
+        raise ValueError("q_ends needs one end per query fingerprint")
+    if len(positions) and (positions.min() < 0 or gram_ends.max() > n_tokens or (gram_ends - positions < k).any()):
         raise ValueError("a query k-gram lies outside the query's tokens")
     if len(qi) and (qi.min() < 0 or qi.max() >= len(positions)):
         raise ValueError("a hit names a query fingerprint that does not exist")
@@ -160,19 +166,20 @@ def match_spans(
     qpos = positions[qi]
     order = np.lexsort((s_start, qpos, work))
     qi, work, s_start, s_end, qpos = qi[order], work[order], s_start[order], s_end[order], qpos[order]
+    qend = gram_ends[qi]
     q_char = tok_starts[qpos]
     weights = idf(doc_freq, n_works)[qi]
 
     first = np.ones(len(qi), dtype=bool)
     first[1:] = (
         (work[1:] != work[:-1])
-        | (qpos[1:] - (qpos[:-1] + k) > gap)
+        | (qpos[1:] - qend[:-1] > gap)
         | (s_start[1:] < s_start[:-1] - SOURCE_SLACK)
         | (s_start[1:] - s_start[:-1] > SOURCE_STRETCH * (q_char[1:] - q_char[:-1]) + SOURCE_JUMP)
     )
     heads = np.flatnonzero(first)
     span_q0 = qpos[heads]  # sorted by query position within a span: the first is the least
-    span_q1 = np.minimum(np.maximum.reduceat(qpos, heads) + k, n_tokens)
+    span_q1 = np.minimum(np.maximum.reduceat(qend, heads), n_tokens)
     span_min_df = np.minimum.reduceat(np.maximum(doc_freq, 1)[qi], heads)
     long_enough = span_q1 - span_q0 >= min_tokens
     if anchor_df is not None:
