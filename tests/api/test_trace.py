@@ -601,3 +601,25 @@ def test_variant_freq_counts_same_named_works_with_the_same_hits_once() -> None:
     few = dict(list(many.items())[: trace_api.MAX_VARIANTS])
     hits = tuple(a[: len(few)] for a in hits)
     assert trace_api._variant_freq(_Paths(few), hits, hashes[:1]).tolist() == [1]  # type: ignore[arg-type]
+
+
+def test_of_two_twins_over_one_part_of_the_input_the_one_that_changes_its_literals_is_dropped() -> None:
+    """Renamed spans of two works over the same input range: the twin whose source changes 10 of
+    the 22 aligned literals goes, even though its span runs on 16 characters further; spans of
+    other ranges, spans within TWIN_LITERALS of each other and spans without evidence stay."""
+    from creditline.core.matching import RenamingEvidence
+
+    def span(work: int, q_start: int, q_end: int) -> SpanHit:
+        return SpanHit(work=work, q_token_start=q_start // 6, q_token_end=q_end // 6, q_start=q_start, q_end=q_end,
+                       s_start=0, s_end=q_end - q_start, fingerprints=10, weight=10.0)
+
+    copied, twin, elsewhere, close, bare = span(1, 210, 1319), span(2, 194, 1319), span(3, 2000, 2400), \
+        span(4, 220, 1300), span(5, 200, 1319)
+    evidence = {id(copied): RenamingEvidence(1.0, 40, 22, 22), id(twin): RenamingEvidence(1.0, 41, 22, 12),
+                id(elsewhere): RenamingEvidence(1.0, 20, 9, 0), id(close): RenamingEvidence(1.0, 40, 22, 20)}
+    spans = [(s, "renamed") for s in (copied, twin, elsewhere, close, bare)]
+    kept = trace_api._apart_from_twins(spans, evidence)
+    assert [s.work for s, _ in kept] == [1, 3, 4, 5]
+    assert [s.work for s, _ in trace_api._apart_from_twins(spans[1:], evidence)] == [3, 4, 5]  # 2 changed, not 10
+    evidence[id(close)] = RenamingEvidence(1.0, 40, 22, 14)  # 8 changed: within TWIN_LITERALS of the twin's 10
+    assert [s.work for s, _ in trace_api._apart_from_twins(spans[1:], evidence)] == [2, 3, 4, 5]
