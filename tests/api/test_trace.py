@@ -623,3 +623,42 @@ def test_of_two_twins_over_one_part_of_the_input_the_one_that_changes_its_litera
     assert [s.work for s, _ in trace_api._apart_from_twins(spans[1:], evidence)] == [3, 4, 5]  # 2 changed, not 10
     evidence[id(close)] = RenamingEvidence(1.0, 40, 22, 14)  # 8 changed: within TWIN_LITERALS of the twin's 10
     assert [s.work for s, _ in trace_api._apart_from_twins(spans[1:], evidence)] == [2, 3, 4, 5]
+
+
+def _vector_table(make: str) -> str:
+    """A run of ``const a0 = new Vector3();`` lines in groups, each group gathered in an array."""
+    lines, n = ["function tessellate( geometry, maxEdgeLength ) {", ""], 0
+    for group, kind in enumerate(["Vector3", "Vector3", "Color", "Vector2", "Vector2"]):
+        names = []
+        for _ in range(4):
+            names.append(f"v{n}")
+            lines.append(f"\tconst v{n} = new {make.format(kind=kind)}();")
+            n += 1
+        lines += [f"\tconst group{group} = [ {', '.join(names)} ];", ""]
+    return "\n".join([*lines, "\treturn geometry;", "}", ""])
+
+
+def test_a_renamed_copy_of_repeated_code_counts_when_it_keeps_the_source_names(tmp_path: Path) -> None:
+    """Repeated structure with no literals: a renamed copy keeps its classes (`Vector3`, `Color`)
+    in place and is found; the same table building other classes in each place shares only the
+    punctuation and is not, though its renaming is as consistent."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tessellate.js").write_text("import { Vector2, Vector3, Color } from 'three';\n\n" + _vector_table("{kind}")
+                                          + "\nexport { tessellate };\n")
+    cat = str(tmp_path / "cat")
+    catalog_api.index([str(corpus)], catalog=cat)
+    rename = {"tessellate": "build_mesh", "geometry": "shape", "maxEdgeLength": "limit"}
+    others = {"Vector3": "Matrix4", "Color": "Euler", "Vector2": "Box3"}
+
+    def renamed(text: str) -> str:
+        return re.sub(r"\b(v\d+|group\d|tessellate|geometry|maxEdgeLength)\b",
+                      lambda m: rename.get(m.group(), m.group().replace("v", "item_").replace("group", "all_")), text)
+
+    copy, shape = tmp_path / "copy.js", tmp_path / "shape.js"
+    copy.write_text(renamed(_vector_table("{kind}")))
+    shape.write_text(renamed(_vector_table("{kind}")).replace("Vector3", others["Vector3"])
+                     .replace("Color", others["Color"]).replace("Vector2", others["Vector2"]))
+    found = {Path(r.path).name: [(m.source, m.kind) for m in r.matches]
+             for r in trace_api.trace([str(copy), str(shape)], catalog=cat).inputs}
+    assert found == {"copy.js": [("tessellate.js", "renamed")], "shape.js": []}

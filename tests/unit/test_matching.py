@@ -470,6 +470,8 @@ def test_renaming_evidence_of_a_consistently_renamed_copy() -> None:
     found = renaming_evidence(*_renamed(query), *_renamed(source), np.array([LIT], dtype=np.uint64))
     assert found.consistency == 1.0 and found.identifiers == 5  # acc, add, acc, x, print
     assert (found.literals, found.literals_agreeing) == (2, 2)
+    assert found.names_kept == 2  # add, print
+    assert found.same == len(query) - 3  # all but acc, acc, x
 
 
 def test_renaming_evidence_of_same_shape_code_written_apart() -> None:

@@ -430,13 +430,15 @@ class RenamingEvidence:
     throughout, and each source name for one query name: 1.0 for a copy whose names were
     replaced consistently; the lower of the two shares); ``literals`` the string and number
     literals of the query within the aligned range and ``literals_agreeing`` those aligned with
-    the same literal in the source; ``same`` the aligned tokens that are literally the source's."""
+    the same literal in the source; ``same`` the aligned tokens that are literally the source's,
+    ``names_kept`` the aligned identifiers among them."""
 
     consistency: float
     identifiers: int
     literals: int
     literals_agreeing: int
     same: int = 0  # aligned tokens that are literally the source's (kept names, keywords, literals)
+    names_kept: int = 0  # aligned identifiers that are literally the source's (names left as they were)
 
 
 def renaming_evidence(q_exact: np.ndarray, q_renamed: np.ndarray, s_exact: np.ndarray, s_renamed: np.ndarray,
@@ -461,7 +463,7 @@ def renaming_evidence(q_exact: np.ndarray, q_renamed: np.ndarray, s_exact: np.nd
     consistency = min(_one_to_one(qe[ident], se[ident]), _one_to_one(se[ident], qe[ident]))
     in_range = int(q_literal[qi[0] : qi[-1] + 1].sum())
     return RenamingEvidence(consistency, int(ident.sum()), in_range, int((qe[literal] == se[literal]).sum()),
-                            int((qe == se).sum()))
+                            int((qe == se).sum()), int((qe[ident] == se[ident]).sum()))
 
 
 _GAPLESS_CELLS = 4_000_000  # offsets x tokens compared when looking for a gapless alignment
