@@ -178,6 +178,20 @@ REPEAT_LITERALS_AGREEING = 0.9
 # false sources that reach the length keep at most 44% of their tokens; the three copies, 75% and up.
 REPEAT_SAME = 0.7
 REPEAT_NAMES = 4
+# A renamed copy of one of a family of files made from one template (core-js's
+# es/instance/*.js, a codec per encoding) shares its abstracted code with all of them, so no
+# fingerprint of it anchors (RENAMED_ANCHOR_DF). Its strings still tell which one it is
+# (`require('../string/virtual/code-point-at')`): where the renamed spans of at least two works,
+# anchored by fingerprints in at most FAMILY_DF works, cover one part of the input, the one work
+# (of the FAMILY_WORKS longest spans) whose text holds more of the input's string literals there
+# (of at least FAMILY_LITERAL_CHARS characters) than any other's is a candidate, unless a work
+# found already holds as many; it is then checked like any renamed span. Seed 42: renamed
+# recall 0.958 -> 0.966 at 1,500 files, 0.846 -> 0.865 at 7,670; seed 777 (1,500 files):
+# 0.924 -> 0.943; seed 1234 (7,670 files): 0.865 -> 0.875; negatives and precision unchanged
+# on all four.
+FAMILY_DF = 200
+FAMILY_WORKS = 64
+FAMILY_LITERAL_CHARS = 5
 _LITERAL_PLACEHOLDERS = np.asarray([token_hash(PLACEHOLDER_STRING), token_hash(PLACEHOLDER_NUMBER)], dtype=np.uint64)
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
@@ -215,7 +229,7 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tup
                    min_tokens: int, max_df: int, anchor_df: int, max_postings: int,
                    distinct: bool = False, touched: set[int] | None = None,
                    repeated: list[SpanHit] | None = None, lines: np.ndarray | None = None,
-                   prose_lines: np.ndarray | None = None) -> list[SpanHit]:
+                   prose_lines: np.ndarray | None = None, family: list[SpanHit] | None = None) -> list[SpanHit]:
     """Spans of the ``stream`` channel (``exact`` or ``renamed``) of ``tokens`` found in the
     catalog's ``channels``; ``touched`` collects the works that hold any of the text's rare
     fingerprints (document frequency at most ``anchor_df``), spans or not. With ``lines`` (the
@@ -244,6 +258,9 @@ def _channel_spans(cat: Catalog, tokens: TokenStream, stream: str, channels: tup
     spans = match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
                         min_tokens=min_tokens, max_df=max_df, anchor_df=anchor_df,
                         gap=SPAN_GAP if stream == "exact" else None, q_ends=ends)
+    if family is not None:
+        family += match_spans(fp.positions, tokens.starts, tokens.ends, hits, df, k=K, n_works=cat.work_count(),
+                              min_tokens=max(min_tokens, MIN_TOKENS), max_df=FAMILY_DF, anchor_df=FAMILY_DF)
     if not (distinct and spans):
         return spans
     grams = np.sort(grams)
@@ -285,7 +302,7 @@ def scale_tokens(n_works: int) -> int:
 
 def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: int, max_df: int,
            sources: SourceTokens | None = None, lines: np.ndarray | None = None,
-           prose_lines: np.ndarray | None = None) -> list[tuple[SpanHit, str]]:
+           prose_lines: np.ndarray | None = None, text: str | None = None) -> list[tuple[SpanHit, str]]:
     """Spans per channel, all in the text's character space. Words (prose tokens) are looked up
     in catalogued prose (``exact``) and in the words of catalogued code (``words``) together, so a
     passage's document frequency counts both; code inputs are also looked up by code tokens
@@ -310,9 +327,13 @@ def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: in
         literal = {s.work for s, _ in found}
         repeated: list[SpanHit] = []
         # with sources, spans from one fingerprint on: checked and grown to the copy's ends first
+        family: list[SpanHit] | None = [] if sources is not None and text is not None else None
         spans = _channel_spans(cat, tokens, "renamed", ("renamed",), shortest, min(max_df, RENAMED_MAX_DF),
-                               TOUCHED_ANCHOR_DF, cap, distinct=True, repeated=repeated)
+                               TOUCHED_ANCHOR_DF, cap, distinct=True, repeated=repeated, family=family)
         spans = [s for s in spans if s.min_df <= RENAMED_ANCHOR_DF or s.work in touched]
+        if family:
+            spans += _family_pick(family, literal | {s.work for s in spans} | {s.work for s in repeated}, text, tokens,
+                                  sources)
         repeated[:] = [s for s in repeated if s.min_df <= RENAMED_ANCHOR_DF or s.work in touched]
         if sources is not None:  # repeated structure may still be a copy: its literals tell (_extended)
             spans += repeated
@@ -333,6 +354,48 @@ def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: in
                                              evidence=evidence, alone_min=max(min_tokens, RENAMED_ALONE_TOKENS + bonus)),
                                    evidence)
     return found
+
+
+def _family_pick(family: list[SpanHit], taken: set[int], text: str, tokens: TokenStream,
+                 sources: SourceTokens) -> list[SpanHit]:
+    """Of each group of works whose renamed spans cover one part of the input and whose shared
+    fingerprints are too common to anchor any of them (a family of files made from one template),
+    the span of the one work whose text holds more of the input's string literals there than
+    any other's, if one does and it is not among the works ``taken`` already."""
+    assert tokens.renamed is not None
+    spans = sorted(family, key=lambda s: (s.q_start, -s.q_end))
+    string = _LITERAL_PLACEHOLDERS[0]
+    picked: list[SpanHit] = []
+    group: list[SpanHit] = []
+    reach = 0  # the end of the group's spans
+    for span in [*spans, None]:
+        if span is not None and group and span.q_start < reach:
+            group.append(span)
+            reach = max(reach, span.q_end)
+            continue
+        if len({g.work for g in group}) >= 2:
+            lo, hi = min(g.q_token_start for g in group), max(g.q_token_end for g in group)
+            at = lo + np.flatnonzero(tokens.renamed[lo:hi] == string)
+            literals = {text[int(tokens.starts[i]):int(tokens.ends[i])] for i in at.tolist()}
+            literals = {lit for lit in literals if len(lit) >= FAMILY_LITERAL_CHARS}
+            if literals:
+                best: dict[int, SpanHit] = {}
+                for g in group:
+                    if g.work not in best or g.tokens > best[g.work].tokens:
+                        best[g.work] = g
+                ranked = sorted(best.values(), key=lambda g: -g.tokens)[:FAMILY_WORKS]
+                scores = []
+                for g in ranked:
+                    source = sources.text(g.work) or ""
+                    scores.append(sum(lit in source for lit in literals))
+                order = np.argsort(scores)[::-1]
+                top = ranked[int(order[0])]
+                if scores[order[0]] >= 1 and (len(order) == 1 or scores[order[0]] > scores[order[1]]) \
+                        and top.work not in taken:
+                    picked.append(top)
+        group = [span] if span is not None else []
+        reach = span.q_end if span is not None else 0
+    return picked
 
 
 def _apart_from_twins(spans: list[tuple[SpanHit, str]], evidence: dict[int, RenamingEvidence]) -> list[tuple[SpanHit, str]]:
@@ -378,6 +441,11 @@ class SourceTokens:
                 self._windows.clear()
             self._texts[work_id] = self._cat.text_of(work_id)
         return self._texts[work_id]
+
+    def text(self, work_id: int) -> str | None:
+        """The work's text, None without it; read from the catalog when it is not kept here,
+        and not kept (a family of works is looked at once, see _family_pick)."""
+        return self._texts[work_id] if work_id in self._texts else self._cat.text_of(work_id)
 
     def excerpt(self, work_id: int, start: int, end: int) -> str | None:
         """The work's characters ``[start, end)`` (at most EXCERPT_CHARS), None without its text."""
@@ -641,7 +709,7 @@ def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np
         code_starts = tokens.starts if tokens.kind == "code" else code_starts
         if code_starts is not None and len(code_starts):
             prose[np.searchsorted(lines, code_starts, "right") - 1] = False
-    found = _spans(cat, words, tokens, min_tokens, max_df, sources, lines, prose)
+    found = _spans(cat, words, tokens, min_tokens, max_df, sources, lines, prose, text)
     if not found:
         return []
     streams = [(tokens.starts, tokens.ends)] + ([(words.starts, words.ends)] if words is not tokens else [])

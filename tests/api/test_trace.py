@@ -662,3 +662,45 @@ def test_a_renamed_copy_of_repeated_code_counts_when_it_keeps_the_source_names(t
     found = {Path(r.path).name: [(m.source, m.kind) for m in r.matches]
              for r in trace_api.trace([str(copy), str(shape)], catalog=cat).inputs}
     assert found == {"copy.js": [("tessellate.js", "renamed")], "shape.js": []}
+
+
+FAMILY = """var {var} = require('../string/virtual/{name}');
+
+var StringPrototype = String.prototype;
+
+module.exports = function (it) {{
+  var own = it.{method};
+  return typeof it == 'string' || it === StringPrototype
+    || (isPrototypeOf(StringPrototype, it) && own === StringPrototype.{method}) ? {var} : own;
+}};
+"""
+FAMILY_NAMES = ["code-point-at", "ends-with", "includes", "pad-end", "pad-start", "repeat", "starts-with", "trim"]
+
+
+def _family_member(name: str) -> str:
+    method = name.split("-")[0] + "".join(part.title() for part in name.split("-")[1:])
+    return FAMILY.format(var="method", name=name, method=method)
+
+
+def test_a_renamed_copy_of_one_of_a_family_of_template_files_is_found_by_its_strings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight files made from one template differ only in a path and a method name: their
+    abstracted code is the same, so no renamed fingerprint anchors one of them, but the copy's
+    require path is in one file only."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in FAMILY_NAMES:
+        (corpus / f"{name}.js").write_text(_family_member(name))
+    cat = str(tmp_path / "cat")
+    catalog_api.index([str(corpus)], catalog=cat)
+    copy = tmp_path / "copy.js"
+    copy.write_text(_family_member("pad-start").replace("method", "padder").replace("(it)", "(value)")
+                    .replace("it.", "value.").replace("it ==", "value ==").replace("it ===", "value ===")
+                    .replace(", it)", ", value)").replace("own", "found"))
+    stranger = tmp_path / "stranger.js"  # a member the catalog does not hold: its path is in no file
+    stranger.write_text(copy.read_text().replace("pad-start", "at").replace("padStart", "at"))
+    found = {Path(r.path).name: [(m.source, m.kind) for m in r.matches]
+             for r in trace_api.trace([str(copy), str(stranger)], catalog=cat).inputs}
+    assert found == {"copy.js": [("pad-start.js", "renamed")], "stranger.js": []}
+    monkeypatch.setattr(trace_api, "FAMILY_DF", 0)
+    assert trace_api.trace([str(copy)], catalog=cat).inputs[0].matches == ()
