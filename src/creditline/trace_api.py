@@ -392,14 +392,10 @@ def _family_pick(family: list[SpanHit], taken: set[int], text: str, tokens: Toke
                     if g.work not in best or g.tokens > best[g.work].tokens:
                         best[g.work] = g
                 ranked = sorted(best.values(), key=lambda g: -g.tokens)[:FAMILY_WORKS]
-                scores = []
-                for g in ranked:
-                    source = sources.text(g.work) or ""
-                    scores.append(sum(lit in source for lit in literals))
-                order = np.argsort(scores)[::-1]
-                top = ranked[int(order[0])]
-                if scores[order[0]] >= 1 and (len(order) == 1 or scores[order[0]] > scores[order[1]]) \
-                        and top.work not in taken:
+                scores = [sum(lit in (sources.text(g.work) or "") for lit in literals) for g in ranked]
+                most = max(scores)
+                top = ranked[scores.index(most)]
+                if most >= 1 and scores.count(most) == 1 and top.work not in taken:
                     picked.append(top)
         group = [span] if span is not None else []
         reach = span.q_end if span is not None else 0
@@ -420,9 +416,9 @@ def _apart_from_twins(spans: list[tuple[SpanHit, str]], evidence: dict[int, Rena
         mine = changed.get(id(span))
         if mine is None or not any(
                 other.work != span.work and changed.get(id(other), mine) <= mine - TWIN_LITERALS
-                   and min(span.q_end, other.q_end) - max(span.q_start, other.q_start)
-                   >= TWIN_OVERLAP * min(span.q_end - span.q_start, other.q_end - other.q_start)
-                   for other, _ in spans):
+                and min(span.q_end, other.q_end) - max(span.q_start, other.q_start)
+                >= TWIN_OVERLAP * min(span.q_end - span.q_start, other.q_end - other.q_start)
+                for other, _ in spans):
             kept.append((span, channel))
     return kept
 
