@@ -640,6 +640,23 @@ def _merge_overlaps(spans: list[tuple[SpanHit, str]]) -> list[tuple[SpanHit, str
             for span, channel, literal in out]
 
 
+def _without_nested_twins(matches: list[Match]) -> list[Match]:
+    """The matches without those that lie inside a longer match of another work of the same file
+    name (a build variant, a vendored copy): the longer one already names the copy, and the
+    shorter adds a source the input does not need. Found where one copy is traced twice (a
+    Markdown answer's text and its fenced code block) or edits break it into pieces that a
+    variant explains as well. Seed 42, 7,670 files: precision 0.981 -> 0.988 (underscore's
+    `amd` beside `cjs`, moment's `dist/locale` beside `locale`, lit-html's `development` beside
+    `node/development`), source F1 0.967 -> 0.971; seed 1234: precision 0.986 -> 0.996; no
+    change at 1,500 files (seeds 42 and 777); recall and negatives unchanged on all four."""
+    name = {m.work_id: m.source.rsplit("/", 1)[-1] for m in matches}
+    return [m for m in matches
+            if not any(other.work_id != m.work_id and name[other.work_id] == name[m.work_id]
+                       and other.input_start <= m.input_start and other.input_end >= m.input_end
+                       and other.input_end - other.input_start > m.input_end - m.input_start
+                       for other in matches)]
+
+
 def _same_place(a: SpanHit, b: SpanHit) -> bool:
     """Whether two spans of one work that overlap in the input copy one place of the source: the
     source moves between their starts about as far as the input does (reformatting changes
@@ -787,6 +804,7 @@ def trace_document(cat: Catalog, doc: Document, *, min_tokens: int = MIN_TOKENS,
             for m in _ranked_matches(cat, body, block, lines, start, min_tokens, max_df, obligations, sources):
                 if not _overlaps(m, matches):
                     matches.append(m)
+    matches = _without_nested_twins(matches)
     matches.sort(key=lambda m: (m.input_start, m.source))
     if keep_text:
         matches = [dataclasses.replace(m, source_text=sources.excerpt(m.work_id, m.source_start, m.source_end))

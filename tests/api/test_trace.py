@@ -722,3 +722,22 @@ def test_short_renamed_spans_need_a_flawless_renaming_and_kept_literals(
 
     assert trace_api.UNIQUE_SHORT_TOKENS == 35 and trace_api.SHORT_RENAMED_LITERALS == 2
     assert trace_api._short_holds(RenamingEvidence(*evidence), tokens, min_df, short_min=30) is holds
+
+
+def test_a_match_inside_a_longer_match_of_a_same_named_work_is_dropped() -> None:
+    """`amd/toArray.js` inside `cjs/toArray.js`'s longer match goes; a same-named work's match
+    that reaches past the longer one, another name's match inside it, and a match of equal
+    length stay."""
+    def match(work_id: int, source: str, start: int, end: int) -> Match:
+        return Match(source=source, root="/corpus", work_id=work_id, input_start=start, input_end=end,
+                     input_start_line=1, input_end_line=1, source_start=0, source_end=end - start,
+                     source_start_line=1, source_end_line=1, kind="exact", tokens=(end - start) // 5,
+                     share=0.1, license="MIT", obligations=(), credit_line="")
+
+    longer = match(1, "npm/underscore/cjs/toArray.js", 136, 582)
+    inside = match(2, "npm/underscore/amd/toArray.js", 327, 580)
+    past = match(3, "npm/underscore/modules/toArray.js", 300, 600)
+    other = match(4, "npm/underscore/amd/find.js", 200, 400)
+    equal = match(5, "lib/toArray.js", 136, 582)
+    kept = trace_api._without_nested_twins([longer, inside, past, other, equal])
+    assert [m.work_id for m in kept] == [1, 3, 4, 5]
