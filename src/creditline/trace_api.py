@@ -340,8 +340,9 @@ def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: in
                                TOUCHED_ANCHOR_DF, cap, distinct=True, repeated=repeated, family=family)
         spans = [s for s in spans if s.min_df <= RENAMED_ANCHOR_DF or s.work in touched]
         if family:
+            known = [(s.q_start, s.q_end) for s in spans] + [(s.q_start, s.q_end) for s, _ in found]
             spans += _family_pick(family, literal | {s.work for s in spans} | {s.work for s in repeated}, text, tokens,
-                                  sources)
+                                  sources, known)
         repeated[:] = [s for s in repeated if s.min_df <= RENAMED_ANCHOR_DF or s.work in touched]
         if sources is not None:  # repeated structure may still be a copy: its literals tell (_extended)
             spans += repeated
@@ -365,11 +366,13 @@ def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: in
 
 
 def _family_pick(family: list[SpanHit], taken: set[int], text: str, tokens: TokenStream,
-                 sources: SourceTokens) -> list[SpanHit]:
+                 sources: SourceTokens, known: list[tuple[int, int]] = ()) -> list[SpanHit]:
     """Of each group of works whose renamed spans cover one part of the input and whose shared
     fingerprints are too common to anchor any of them (a family of files made from one template),
     the span of the one work whose text holds more of the input's string literals there than
-    any other's, if one does and it is not among the works ``taken`` already."""
+    any other's, if one does and it is not among the works ``taken`` already. A part of the
+    input that spans found already (``known``: their character ranges) cover for the most part
+    is not looked at: reading the family's texts costs more than the rest of a trace."""
     assert tokens.renamed is not None
     spans = sorted(family, key=lambda s: (s.q_start, -s.q_end))
     string = _LITERAL_PLACEHOLDERS[0]
@@ -381,7 +384,7 @@ def _family_pick(family: list[SpanHit], taken: set[int], text: str, tokens: Toke
             group.append(span)
             reach = max(reach, span.q_end)
             continue
-        if len({g.work for g in group}) >= 2:
+        if len({g.work for g in group}) >= 2 and not _mostly_known(group, known):
             lo, hi = min(g.q_token_start for g in group), max(g.q_token_end for g in group)
             at = lo + np.flatnonzero(tokens.renamed[lo:hi] == string)
             literals = {text[int(tokens.starts[i]):int(tokens.ends[i])] for i in at.tolist()}
@@ -400,6 +403,13 @@ def _family_pick(family: list[SpanHit], taken: set[int], text: str, tokens: Toke
         group = [span] if span is not None else []
         reach = span.q_end if span is not None else 0
     return picked
+
+
+def _mostly_known(group: list[SpanHit], known: list[tuple[int, int]]) -> bool:
+    """Whether ranges in ``known`` cover at least half of the characters the group's spans cover."""
+    lo, hi = min(g.q_start for g in group), max(g.q_end for g in group)
+    inside = [(max(a, lo), min(b, hi)) for a, b in known if a < hi and b > lo]
+    return _union_length(inside) * 2 >= hi - lo
 
 
 def _apart_from_twins(spans: list[tuple[SpanHit, str]], evidence: dict[int, RenamingEvidence]) -> list[tuple[SpanHit, str]]:
