@@ -592,6 +592,8 @@ def test_variant_freq_counts_same_named_works_with_the_same_hits_once() -> None:
     df = trace_api._variant_freq(_Paths(paths), hits, hashes)  # type: ignore[arg-type]
     # 10 and 11 hold {0, 1} under one name: one class; 12 holds {0, 1, 2}; 13 has another name
     assert df.tolist() == [3, 2, 1]
+    # by name (the renamed channel): the three x.js count once, whatever they hold
+    assert trace_api._variant_freq(_Paths(paths), hits, hashes, by_name=True).tolist() == [2, 1, 1]  # type: ignore[arg-type]
     # more works with the same hits than MAX_VARIANTS are not one file's builds
     many = {i: f"pkg{i}/index.js" for i in range(trace_api.MAX_VARIANTS + 1)}
     qi = np.zeros(len(many), dtype=np.int64)
