@@ -235,7 +235,7 @@ def _variant_freq(cat: Catalog, hits: tuple[np.ndarray, ...], hashes: np.ndarray
             label[i] = names.setdefault(cat.work(int(works[i])).path.rsplit("/", 1)[-1], i)
     if by_name:
         raw = np.bincount(pq, minlength=len(hashes))
-        few = np.unique(pw[raw[pq] <= BY_NAME_DF])
+        few = np.unique(pw[(raw[pq] >= 2) & (raw[pq] <= BY_NAME_DF)])  # a fingerprint in one work needs no merging
         names2: dict[str, int] = {}
         for i in few.tolist():
             label[i] = names2.setdefault(cat.work(int(works[i])).path.rsplit("/", 1)[-1], int(label[i]))
