@@ -207,6 +207,19 @@ FAMILY_DF = 200
 BY_NAME_DF = 6
 FAMILY_WORKS = 64
 FAMILY_LITERAL_CHARS = 5
+# Works whose spans cover the same input ranges (twins: one text in several works, such as a
+# license file shipped by two packages and quoted in a Debian copyright file) tie in
+# rank_sources, and the plain tie-breaks (weight, then work id) are arbitrary between them. Only
+# one of them is kept (_one_of_twins): the one whose characters there hold most of the input's
+# word pairs, then one the spans cover a large share of (the file that is the text, not the file
+# that quotes it; within TWIN_SHARE_RATIO of the largest share, so build variants of one size
+# stay tied), then the heavier. TWIN_COMPARE_CHARS of each span are compared. Seed 42, 7,670
+# files: the Blue Oak license of `nonrecursive-glob-match/LICENSE.md` went to
+# `debian/nodejs/copyright` in two cases and an AV1 patent license to the wrong Debian file in
+# one: precision 0.988 -> 0.994, F1 0.972 -> 0.977; 1,500 files: one such case fixed (F1 0.987
+# -> 0.989); seed 777 unchanged; no new miss on either.
+TWIN_COMPARE_CHARS = 2_000
+TWIN_SHARE_RATIO = 4
 _LITERAL_PLACEHOLDERS = np.asarray([token_hash(PLACEHOLDER_STRING), token_hash(PLACEHOLDER_NUMBER)], dtype=np.uint64)
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
@@ -770,6 +783,8 @@ def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np
         return []
     streams = [(tokens.starts, tokens.ends)] + ([(words.starts, words.ends)] if words is not tokens else [])
     units = char_units(len(text), *streams)
+    if sources is not None:
+        found = _one_of_twins(found, text, sources)
     chosen = rank_sources([s for s, _ in found], min_new_tokens=min_tokens, space="chars", units=units)
     keep = {ev.work for ev in chosen}
     merged = _merge_overlaps([(s, ch) for s, ch in found if s.work in keep])
@@ -779,6 +794,49 @@ def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np
                "renamed" if ch == "renamed" else "exact", text_lines, text_len, obligations)
         for s, ch in merged
     ]
+
+
+def _word_pairs(text: str) -> set[tuple[str, str]]:
+    words = text.casefold().split()
+    return set(zip(words, words[1:], strict=False))
+
+
+def _one_of_twins(found: list[tuple[SpanHit, str]], text: str, sources: SourceTokens) -> list[tuple[SpanHit, str]]:
+    """``found`` with one work kept of each set of twins, works whose spans cover the same input
+    ranges (only one of them could be ranked). The one kept has the largest share of the
+    input's pairs of adjacent words (split at white space, punctuation kept, case folded) in its
+    characters there (in thousandths); then it is one whose text the spans cover at least
+    1 / TWIN_SHARE_RATIO as much of as of the twin they cover most of (works of about one size,
+    build variants, stay tied here); then it has the larger total weight; then the smaller id.
+    No text is read for a work without a twin."""
+    by_work: dict[int, list[SpanHit]] = {}
+    for span, _ in found:
+        by_work.setdefault(span.work, []).append(span)
+    groups: dict[tuple[tuple[int, int], ...], list[int]] = {}
+    for work, group in by_work.items():
+        groups.setdefault(tuple(sorted((s.q_start, s.q_end) for s in group)), []).append(work)
+    dropped: set[int] = set()
+    for works in groups.values():
+        if len(works) < 2:
+            continue
+        likeness: dict[int, int] = {}
+        share: dict[int, float] = {}
+        for work in works:
+            source = sources.text(work)
+            held = total = covered = 0
+            for s in by_work[work]:
+                ours = _word_pairs(text[s.q_start : s.q_end][:TWIN_COMPARE_CHARS])
+                if source:
+                    held += len(ours & _word_pairs(source[s.s_start : s.s_end][:TWIN_COMPARE_CHARS]))
+                total += len(ours)
+                covered += s.s_end - s.s_start
+            likeness[work] = round(1000 * held / max(total, 1))
+            share[work] = covered / max(len(source or ""), 1)
+        most = max(share.values())
+        best = min(works, key=lambda w: (-likeness[w], share[w] * TWIN_SHARE_RATIO < most,
+                                         -math.fsum(s.weight for s in by_work[w]), w))
+        dropped.update(w for w in works if w != best)
+    return [(s, c) for s, c in found if s.work not in dropped] if dropped else found
 
 
 def _overlaps(m: Match, kept: list[Match]) -> bool:

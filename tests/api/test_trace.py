@@ -743,3 +743,53 @@ def test_a_match_inside_a_longer_match_of_a_same_named_work_is_dropped() -> None
     equal = match(5, "lib/toArray.js", 136, 582)
     kept = trace_api._without_nested_twins([longer, inside, past, other, equal])
     assert [m.work_id for m in kept] == [1, 3, 4, 5]
+
+
+def test_of_twins_the_work_like_the_input_and_made_of_the_copied_text_is_credited(tmp_path: Path) -> None:
+    """One text in three works: its own file, a file that quotes it amid much else (indexed
+    first: the smaller id, which wins a plain tie) and a copy with one word changed. An output
+    that copies the text is credited to its own file; with the rule off, to the quoting file."""
+    rng = random.Random(7)
+    text = "\n".join(" ".join(rng.choice(WORDS) for _ in range(9)) for _ in range(30))
+    other = "\n".join(" ".join(rng.choice(WORDS[::-1]) for _ in range(11)) for _ in range(300))
+    lines = text.splitlines()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a_bundle.txt").write_text(other + "\n\n" + "\n".join("    " + line for line in lines) + "\n\n" + other[::-1])
+    (corpus / "b_license.txt").write_text(text + "\n")
+    (corpus / "c_variant.txt").write_text("\n".join(lines[:-1] + [lines[-1].replace(" ", " x", 1)]) + "\n")
+    cat = str(tmp_path / "cat")
+    catalog_api.index([str(corpus)], catalog=cat)
+    output = tmp_path / "answer.md"
+    output.write_text("Here it is:\n\n" + text + "\n\nEnjoy.\n")
+    (result,) = trace_api.trace([str(output)], catalog=cat).inputs
+    assert [m.source for m in result.matches] == ["b_license.txt"]
+
+
+def test_one_of_twins_keeps_the_likest_then_the_most_covered_then_the_heaviest() -> None:
+    class Texts:
+        def __init__(self, texts: dict[int, str]) -> None:
+            self.texts = texts
+
+        def text(self, work: int) -> str | None:
+            return self.texts.get(work)
+
+    query = "alpha beta gamma delta epsilon zeta eta theta"
+
+    def span(work: int, q_start: int, q_end: int, s_start: int, weight: float = 10.0) -> tuple[SpanHit, str]:
+        return SpanHit(work=work, q_token_start=0, q_token_end=8, q_start=q_start, q_end=q_end, s_start=s_start,
+                       s_end=s_start + q_end - q_start, fingerprints=3, weight=weight), "words"
+
+    same = query
+    quoted = "x " * 500 + query + " y" * 500
+    changed = query.replace("zeta", "zeta!")
+    sources = Texts({1: quoted, 2: same, 3: changed, 4: same, 5: same})
+    n = len(query)
+    found = [span(1, 0, n, 1000), span(2, 0, n, 0), span(3, 0, n, 0)]
+    assert [s.work for s, _ in trace_api._one_of_twins(found, query, sources)] == [2]  # type: ignore[arg-type]
+    # of works of about one size, the heavier stays; works over other ranges are not twins
+    found = [span(4, 0, n, 0, 9.0), span(5, 0, n, 0, 11.0), span(6, 0, 20, 0)]
+    assert [s.work for s, _ in trace_api._one_of_twins(found, query, sources)] == [5, 6]  # type: ignore[arg-type]
+    # the likest wins over the one the spans cover most of
+    found = [span(1, 0, n, 1000), span(3, 0, n, 0)]
+    assert [s.work for s, _ in trace_api._one_of_twins(found, query, Texts({1: quoted, 3: changed}))] == [1]  # type: ignore[arg-type]
