@@ -386,10 +386,10 @@ def _spans(cat: Catalog, words: TokenStream, tokens: TokenStream, min_tokens: in
         if sources is None:
             return found + renamed
         evidence: dict[int, RenamingEvidence] = {}
-        found += _apart_from_twins(_extended(renamed, tokens, words, sources, min_tokens, frozenset(map(id, repeated)),
+        found += _contained_merged(_apart_from_twins(_extended(renamed, tokens, words, sources, min_tokens, frozenset(map(id, repeated)),
                                              frozenset(map(id, short)), short_min=min_tokens + bonus,
                                              evidence=evidence, alone_min=max(min_tokens, RENAMED_ALONE_TOKENS + bonus)),
-                                   evidence)
+                                   evidence), evidence)
     return found
 
 
@@ -794,6 +794,32 @@ def _ranked_matches(cat: Catalog, text: str, tokens: TokenStream, text_lines: np
                "renamed" if ch == "renamed" else "exact", text_lines, text_len, obligations)
         for s, ch in merged
     ]
+
+
+def _contained_merged(spans: list[tuple[SpanHit, str]], evidence: dict[int, RenamingEvidence]) -> list[tuple[SpanHit, str]]:
+    """Renamed ``spans`` with each span that lies within another of its work (two pieces of one
+    copy, each grown to the whole of it) merged into that one: its fingerprints' weight adds up,
+    but its tokens that are literally the source's (RenamingEvidence.same, which _extended adds
+    to each span's weight) were counted for the container already and are not counted again.
+    Seed 42, 7,670 files: `side-channel-map`'s test was credited to `side-channel`'s, whose two
+    pieces each counted the copy's literal tokens (renamed recall 0.904 -> 0.913); no other
+    change on three draws. Dropping contained spans instead, in every channel, lost the pieces'
+    own fingerprints and two Debian/docutils twins at 1,500 files."""
+    kept: list[tuple[SpanHit, str]] = []
+    container: dict[int, int] = {}  # work -> index in kept of its span reaching furthest
+    for span, channel in sorted(spans, key=lambda x: (x[0].q_start, -x[0].q_end, -x[0].weight)):
+        at = container.get(span.work)
+        if at is not None and kept[at][0].q_end >= span.q_end:
+            host = kept[at][0]
+            extra = span.weight - (evidence[id(span)].same if id(span) in evidence else 0)
+            kept[at] = (dataclasses.replace(host, weight=host.weight + max(extra, 0.0)), kept[at][1])
+            if id(host) in evidence:
+                evidence[id(kept[at][0])] = evidence[id(host)]
+            continue
+        if at is None or span.q_end > kept[at][0].q_end:
+            container[span.work] = len(kept)
+        kept.append((span, channel))
+    return kept
 
 
 def _word_pairs(text: str) -> set[tuple[str, str]]:

@@ -793,3 +793,24 @@ def test_one_of_twins_keeps_the_likest_then_the_most_covered_then_the_heaviest()
     # the likest wins over the one the spans cover most of
     found = [span(1, 0, n, 1000), span(3, 0, n, 0)]
     assert [s.work for s, _ in trace_api._one_of_twins(found, query, Texts({1: quoted, 3: changed}))] == [1]  # type: ignore[arg-type]
+
+
+def test_a_renamed_span_within_another_of_its_work_is_merged_counting_its_literal_tokens_once() -> None:
+    """Two pieces of one renamed copy, each grown to the whole copy, must not outweigh a twin
+    work where the copy was found once: the piece inside adds its fingerprints' weight to the
+    span holding it, not its literal tokens (RenamingEvidence.same) a second time."""
+    from creditline.core.matching import RenamingEvidence
+
+    def span(work: int, q_start: int, q_end: int, weight: float) -> SpanHit:
+        return SpanHit(work=work, q_token_start=q_start // 6, q_token_end=q_end // 6, q_start=q_start, q_end=q_end,
+                       s_start=0, s_end=q_end - q_start, fingerprints=10, weight=weight)
+
+    whole, piece, twin, apart = span(1, 363, 1516, 246.0), span(1, 363, 1100, 272.0), span(2, 363, 1516, 434.0), \
+        span(1, 2000, 2300, 50.0)
+    evidence = {id(whole): RenamingEvidence(1.0, 51, 15, 15, 156, 8), id(piece): RenamingEvidence(1.0, 33, 12, 12, 101, 6),
+                id(twin): RenamingEvidence(1.0, 51, 15, 15, 156, 8)}
+    merged = trace_api._contained_merged([(piece, "renamed"), (whole, "renamed"), (twin, "renamed"), (apart, "renamed")],
+                                         evidence)
+    weights = {(s.work, s.q_start, s.q_end): s.weight for s, _ in merged}
+    assert weights == {(1, 363, 1516): 246.0 + 272.0 - 101, (2, 363, 1516): 434.0, (1, 2000, 2300): 50.0}
+    assert weights[(1, 363, 1516)] < weights[(2, 363, 1516)]
