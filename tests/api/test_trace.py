@@ -15,7 +15,7 @@ from creditline import catalog_api, trace_api
 from creditline.cli.main import cli
 from creditline.core.matching import SpanHit
 from creditline.core.normalize import code_tokens
-from creditline.model import Match
+from creditline.model import Match, Work
 from samples import INTERVALS_CODE
 
 WORDS = ("river mountain lantern harbor meadow violet thunder copper willow falcon ember glacier orchard "
@@ -814,3 +814,27 @@ def test_a_renamed_span_within_another_of_its_work_is_merged_counting_its_litera
     weights = {(s.work, s.q_start, s.q_end): s.weight for s, _ in merged}
     assert weights == {(1, 363, 1516): 246.0 + 272.0 - 101, (2, 363, 1516): 434.0, (1, 2000, 2300): 50.0}
     assert weights[(1, 363, 1516)] < weights[(2, 363, 1516)]
+
+
+def test_pieces_that_two_files_of_other_names_carry_over_one_part_of_the_input_are_dropped() -> None:
+    """Spans carried over breaks (``shared`` set) by two works of different file names over the
+    same part of the input are an idiom and go; a same-named pair (build variants), spans found
+    whole, and bridged spans elsewhere in the input stay."""
+    class Paths:
+        def __init__(self, paths: dict[int, str]) -> None:
+            self.paths = paths
+
+        def work(self, work_id: int) -> Work:
+            return Work(path=self.paths[work_id], sha1="")
+
+    def span(work: int, q_start: int, q_end: int, shared: int | None) -> tuple[SpanHit, str]:
+        return SpanHit(work=work, q_token_start=q_start // 5, q_token_end=q_end // 5, q_start=q_start, q_end=q_end,
+                       s_start=0, s_end=q_end - q_start, fingerprints=3, weight=5.0, shared=shared), "exact"
+
+    cat = Paths({1: "esprima/bin/esvalidate.js", 2: "katex/cli.js", 3: "a/amd/index.js", 4: "a/cjs/index.js",
+                 5: "b/whole.js", 6: "c/elsewhere.js"})
+    found = [span(1, 100, 220, 27), span(2, 110, 230, 29), span(3, 500, 700, 40), span(4, 505, 700, 41),
+             span(5, 100, 220, None), span(6, 900, 1000, 25)]
+    kept = trace_api._unshared_bridges(found, cat)  # type: ignore[arg-type]
+    assert [s.work for s, _ in kept] == [3, 4, 5, 6]
+    assert trace_api._unshared_bridges(found[:1] + found[2:], cat) == found[:1] + found[2:]  # type: ignore[arg-type]
