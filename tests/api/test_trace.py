@@ -838,3 +838,17 @@ def test_pieces_that_two_files_of_other_names_carry_over_one_part_of_the_input_a
     kept = trace_api._unshared_bridges(found, cat)  # type: ignore[arg-type]
     assert [s.work for s, _ in kept] == [3, 4, 5, 6]
     assert trace_api._unshared_bridges(found[:1] + found[2:], cat) == found[:1] + found[2:]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("evidence", "tokens", "holds"), [
+    ((1.0, 9, 3, 2), 31, False),  # a literal changed in a span shorter than one that counts alone
+    ((1.0, 9, 3, 3), 31, True),  # every literal kept
+    ((1.0, 9, 3, 2), 45, True),  # as long as one that counts alone: two literals kept are enough
+])
+def test_short_renamed_spans_below_the_alone_length_keep_every_literal(evidence: tuple, tokens: int,
+                                                                       holds: bool) -> None:
+    from creditline.core.matching import RenamingEvidence
+
+    found = RenamingEvidence(*evidence)
+    assert trace_api._short_holds(found, tokens, 3, short_min=30, alone_min=45) is holds
+    assert trace_api._short_holds(found, tokens, 3, short_min=30)  # without alone_min: two literals kept suffice
