@@ -226,13 +226,13 @@ FAMILY_LITERAL_CHARS = 5
 # one: precision 0.988 -> 0.994, F1 0.972 -> 0.977; 1,500 files: one such case fixed (F1 0.987
 # -> 0.989); seed 777 unchanged; no new miss on either.
 TWIN_COMPARE_CHARS = 2_000
+TWIN_SHARE_RATIO = 4
 # Spans carried over breaks that works of two different file names carry over one part of the
 # input (BRIDGE_TWIN_OVERLAP of the shorter span) are dropped (_unshared_bridges). Seed 42, 7,670
 # files: acorn's `bin.js` (held out) no longer matches esprima's `esvalidate.js` by the stdin
 # reading lines that katex's `cli.js` has too: negatives flagged 3 -> 2 of 60; no other change
 # on four draws.
 BRIDGE_TWIN_OVERLAP = 0.8
-TWIN_SHARE_RATIO = 4
 _LITERAL_PLACEHOLDERS = np.asarray([token_hash(PLACEHOLDER_STRING), token_hash(PLACEHOLDER_NUMBER)], dtype=np.uint64)
 _CHANNEL_ORDER = {"exact": 0, "words": 1, "renamed": 2}
 
@@ -884,11 +884,14 @@ def _one_of_twins(found: list[tuple[SpanHit, str]], text: str, sources: SourceTo
             continue
         likeness: dict[int, int] = {}
         share: dict[int, float] = {}
+        pairs: dict[tuple[int, int], set[tuple[str, str]]] = {}  # the input's, per range: the twins share them
         for work in works:
             source = sources.text(work)
             held = total = covered = 0
             for s in by_work[work]:
-                ours = _word_pairs(text[s.q_start : s.q_end][:TWIN_COMPARE_CHARS])
+                if (s.q_start, s.q_end) not in pairs:
+                    pairs[s.q_start, s.q_end] = _word_pairs(text[s.q_start : s.q_end][:TWIN_COMPARE_CHARS])
+                ours = pairs[s.q_start, s.q_end]
                 if source:
                     held += len(ours & _word_pairs(source[s.s_start : s.s_end][:TWIN_COMPARE_CHARS]))
                 total += len(ours)
