@@ -274,9 +274,23 @@ def test_a_copy_cut_into_pieces_shorter_than_a_kgram_by_inserted_lines_is_found(
     assert trace_api.trace([str(output)], catalog=catalog).inputs[0].matches == ()
 
 
+def test_comment_lines_cut_by_short_statements_are_read_past(catalog: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copied lines of words as comments of a code output, a short statement after each
+    (SKIP_CODE_TOKENS): the words of the text are read past the statements."""
+    words = LYRICS.split()
+    pieces = [" ".join(words[100 + 8 * i : 108 + 8 * i]) for i in range(5)]
+    output = tmp_path / "notes.py"
+    output.write_text("".join(f"# {piece}\nunrelated_{i} = {i}\n" for i, piece in enumerate(pieces)))
+    assert [m.source for m in trace_api.trace([str(output)], catalog=catalog).inputs[0].matches] == ["song.txt"]
+    monkeypatch.setattr(trace_api, "SKIP_CODE_TOKENS", 0)
+    assert trace_api.trace([str(output)], catalog=catalog).inputs[0].matches == ()
+
+
 def test_code_lines_are_not_read_past(catalog: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same cut in code (a statement inserted after every line of a function) is not read
-    past: code's short lines would stitch stock idiom together."""
+    past in its code tokens (only a text's words are, SKIP_CODE_TOKENS): code's short lines
+    would stitch stock idiom together."""
     lines = [ln for ln in CODE.splitlines() if ln.strip()][:12]
     output = tmp_path / "answer.py"
     output.write_text("".join(f"{ln}\n{ln[: len(ln) - len(ln.lstrip())]}unrelated_{i} = {i}\n" for i, ln in enumerate(lines)))
