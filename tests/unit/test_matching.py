@@ -530,3 +530,42 @@ def test_the_gap_is_measured_from_where_a_skipping_kgram_ends() -> None:
 def test_bad_kgram_ends_are_refused(ends: np.ndarray) -> None:
     with pytest.raises(ValueError):
         run([0, 30], [(0, 7, 1000, 1059)], q_ends=ends)
+
+
+def test_extend_span_stops_at_a_gap_the_source_does_not_have() -> None:
+    """The query has a comment block (a wide gap) after token 1 that the source does not: an
+    end grows no further than that gap, and an end that does not grow drops the one token
+    before it (a stray match, such as a `;`), whichever way the span was found."""
+    from creditline.core.matching import EXTEND_GAP
+
+    query, q_starts, q_ends = _stream([7, 1, 2, 3, 4, 5])
+    q_starts[2:] += EXTEND_GAP + 50  # the block sits between tokens 1 and 2
+    q_ends[2:] += EXTEND_GAP + 50
+    source, s_starts, s_ends = _stream([7, 1, 2, 3, 4, 5])
+    span = SpanHit(work=1, q_token_start=3, q_token_end=6, q_start=int(q_starts[3]), q_end=int(q_ends[5]),
+                   s_start=int(s_starts[3]), s_end=int(s_ends[5]), fingerprints=1, weight=1.0)
+    grown = extend_span(span, query, q_starts, q_ends, source, s_starts, s_ends)
+    assert (grown.q_token_start, grown.q_start, grown.s_start) == (2, int(q_starts[2]), int(s_starts[2]))
+    found_over = dataclasses.replace(span, q_token_start=1, q_start=int(q_starts[1]), s_start=int(s_starts[1]))
+    source[0] = 99  # the token before does not match: the end does not grow, and token 1 goes
+    trimmed = extend_span(found_over, query, q_starts, q_ends, source, s_starts, s_ends)
+    assert (trimmed.q_token_start, trimmed.q_start, trimmed.s_start) == (2, int(q_starts[2]), int(s_starts[2]))
+    # the same gap in the source too: nothing is cut
+    s_starts[2:] += EXTEND_GAP + 50
+    s_ends[2:] += EXTEND_GAP + 50
+    kept = extend_span(dataclasses.replace(found_over, s_start=int(s_starts[1]), s_end=int(s_ends[5])),
+                       query, q_starts, q_ends, source, s_starts, s_ends)
+    assert kept.q_token_start == 1
+
+
+def test_extend_span_drops_last_tokens_after_a_gap_the_source_does_not_have() -> None:
+    from creditline.core.matching import EXTEND_GAP
+
+    query, q_starts, q_ends = _stream([1, 2, 3, 4, 5, 6])
+    q_starts[5:] += EXTEND_GAP + 50
+    q_ends[5:] += EXTEND_GAP + 50
+    source, s_starts, s_ends = _stream([1, 2, 3, 4, 5, 6, 8])
+    span = SpanHit(work=1, q_token_start=0, q_token_end=6, q_start=0, q_end=int(q_ends[5]),
+                   s_start=0, s_end=int(s_ends[5]), fingerprints=1, weight=1.0)
+    trimmed = extend_span(span, query, q_starts, q_ends, source, s_starts, s_ends)
+    assert (trimmed.q_token_end, trimmed.q_end, trimmed.s_end) == (5, int(q_ends[4]), int(s_ends[4]))

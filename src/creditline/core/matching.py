@@ -330,6 +330,14 @@ def char_units(n_chars: int, *streams: tuple[np.ndarray, np.ndarray]) -> np.ndar
 
 
 _EXTEND_STEP = 64  # tokens compared per numpy call when extending a span
+# An end grows no further than a gap between two of the query's tokens that is EXTEND_GAP chars
+# wider than the source's gap there: a stray `;` that matches beyond a comment block the input
+# has and the source does not would otherwise claim the block's characters for the span. Seed
+# 42, 7,670 files: a copied echarts comment was lost to a moment span that began one token (a
+# `;`) before it: inserted/deleted recall 0.946 -> 0.955, character-span F1 0.964 -> 0.965; seed
+# 1234: character-span F1 0.963 -> 0.964; 1,500 files (seeds 42, 777): no change.
+EXTEND_GAP = 80
+EXTEND_TRIM = 3  # an end that does not grow drops up to this many tokens before such a gap
 
 
 def _run_length(a: np.ndarray, b: np.ndarray) -> int:
@@ -353,21 +361,55 @@ def extend_span(span: SpanHit, query: np.ndarray, q_starts: np.ndarray, q_ends: 
     source's tokens (``source``: one hash per token, ``s_starts``/``s_ends`` their char
     offsets; ``query`` likewise) each end moves token by token while the two agree, so a
     verbatim copy is found to its exact first and last token. An end whose token does not
-    line up with the source's token at the span's char offset is left as it is."""
+    line up with the source's token at the span's char offset is left as it is. An end stops
+    before a gap of the query EXTEND_GAP chars wider than the source's there, and one that does
+    not grow gives up its last EXTEND_TRIM tokens or fewer when such a gap follows them."""
     qa, qb = span.q_token_start, span.q_token_end
     sa = int(np.searchsorted(s_starts, span.s_start))
     sb = int(np.searchsorted(s_ends, span.s_end)) + 1
     new = {}
     if 0 <= qa < len(query) and sa < len(source) and int(s_starts[sa]) == span.s_start and query[qa] == source[sa]:
         grow = _run_length(query[:qa][::-1], source[:sa][::-1])
+        if grow:  # gaps before tokens qa, qa-1, ...: between token t-1 and t
+            q_gap = q_starts[qa - grow + 1 : qa + 1][::-1] - q_ends[qa - grow : qa][::-1]
+            s_gap = s_starts[sa - grow + 1 : sa + 1][::-1] - s_ends[sa - grow : sa][::-1]
+            grow = _within_gaps(q_gap, s_gap, grow)
         if grow:
-            new.update(q_token_start=qa - grow, q_start=int(q_starts[qa - grow]), s_start=int(s_starts[sa - grow]))
+            qa, sa = qa - grow, sa - grow
+        else:  # the first tokens, then a gap the source does not have: they match by chance
+            n = min(EXTEND_TRIM, qb - qa - 1, len(source) - sa - 1)
+            wide = np.flatnonzero(q_starts[qa + 1 : qa + 1 + n] - q_ends[qa : qa + n]
+                                  - (s_starts[sa + 1 : sa + 1 + n] - s_ends[sa : sa + n]) > EXTEND_GAP) if n > 0 else ()
+            if len(wide):
+                qa, sa = qa + int(wide[-1]) + 1, sa + int(wide[-1]) + 1
+        if qa != span.q_token_start:
+            new.update(q_token_start=qa, q_start=int(q_starts[qa]), s_start=int(s_starts[sa]))
     if 0 < qb <= len(query) and 0 < sb <= len(source) and int(s_ends[sb - 1]) == span.s_end \
             and query[qb - 1] == source[sb - 1]:
         grow = _run_length(query[qb:], source[sb:])
+        if grow:  # gaps after tokens qb-1, qb, ...
+            q_gap = q_starts[qb : qb + grow] - q_ends[qb - 1 : qb + grow - 1]
+            s_gap = s_starts[sb : sb + grow] - s_ends[sb - 1 : sb + grow - 1]
+            grow = _within_gaps(q_gap, s_gap, grow)
         if grow:
-            new.update(q_token_end=qb + grow, q_end=int(q_ends[qb + grow - 1]), s_end=int(s_ends[sb + grow - 1]))
+            qb, sb = qb + grow, sb + grow
+        else:  # a gap the source does not have, then the last tokens
+            n = min(EXTEND_TRIM, qb - qa - 1, sb - 1)
+            wide = np.flatnonzero(q_starts[qb - n : qb] - q_ends[qb - n - 1 : qb - 1]
+                                  - (s_starts[sb - n : sb] - s_ends[sb - n - 1 : sb - 1]) > EXTEND_GAP) if n > 0 else ()
+            if len(wide):
+                cut = n - int(wide[0])
+                qb, sb = qb - cut, sb - cut
+        if qb != span.q_token_end:
+            new.update(q_token_end=qb, q_end=int(q_ends[qb - 1]), s_end=int(s_ends[sb - 1]))
     return dataclasses.replace(span, **new) if new else span
+
+
+def _within_gaps(q_gap: np.ndarray, s_gap: np.ndarray, grow: int) -> int:
+    """How many of ``grow`` tokens an end may take: up to the first gap of the query
+    EXTEND_GAP chars wider than the source's (gaps listed from the span outwards)."""
+    wide = np.flatnonzero(q_gap - s_gap > EXTEND_GAP)
+    return int(wide[0]) if len(wide) else grow
 
 
 def _resync(query: np.ndarray, q_at: int, source: np.ndarray, s_at: int, max_skip: int, run: int) -> tuple[int, int] | None:
