@@ -866,3 +866,37 @@ def test_short_renamed_spans_below_the_alone_length_keep_every_literal(evidence:
     found = RenamingEvidence(*evidence)
     assert trace_api._short_holds(found, tokens, 3, short_min=30, alone_min=45) is holds
     assert trace_api._short_holds(found, tokens, 3, short_min=30)  # without alone_min: two literals kept suffice
+
+
+LANG_KEYS = ("rect polygon lineX lineY keep clear back zoom restore save dataView line bar stack tiled "
+             "title subtitle legend").split()
+
+
+def _lang_table(lang: str, obj: bool) -> str:
+    body = "".join(f"    {key}: '{lang} {key} etichetta {i}',\n" for i, key in enumerate(LANG_KEYS))
+    return ("export default {\n" + body + "};\n") if obj else ("var lang = {\n" + body + "};\nexport default lang;\n")
+
+
+def test_a_renamed_copy_of_a_locale_table_held_by_two_build_variants_is_found_by_its_strings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Locale tables of one shape differ only in their strings; the Italian one is shipped in
+    two builds that hold the same strings. A copy with every key renamed is found in one of
+    them by its strings (FAMILY_TIE_LITERALS: a tie of works that all hold many of the input's
+    strings is a tie of copies of one text)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for lang in ("de", "fr", "es", "pt", "nl", "pl", "cs"):
+        (corpus / f"lang_{lang}.js").write_text(_lang_table(lang, obj=False))
+    (corpus / "lang_it.js").write_text(_lang_table("it", obj=False))
+    (corpus / "lang_it_obj.js").write_text(_lang_table("it", obj=True))
+    cat = str(tmp_path / "cat")
+    catalog_api.index([str(corpus)], catalog=cat)
+    copy = tmp_path / "copy.js"
+    text = _lang_table("it", obj=False)
+    for i, key in enumerate(LANG_KEYS):
+        text = text.replace(f"    {key}:", f"    k{i}_renamed:")
+    copy.write_text(text.replace("var lang", "var table").replace("default lang", "default table"))
+    sources = [m.source for m in trace_api.trace([str(copy)], catalog=cat).inputs[0].matches]
+    assert sources in (["lang_it.js"], ["lang_it_obj.js"])
+    monkeypatch.setattr(trace_api, "FAMILY_TIE_LITERALS", 10**6)
+    assert trace_api.trace([str(copy)], catalog=cat).inputs[0].matches == ()
