@@ -900,3 +900,35 @@ def test_a_renamed_copy_of_a_locale_table_held_by_two_build_variants_is_found_by
     assert sources in (["lang_it.js"], ["lang_it_obj.js"])
     monkeypatch.setattr(trace_api, "FAMILY_TIE_LITERALS", 10**6)
     assert trace_api.trace([str(copy)], catalog=cat).inputs[0].matches == ()
+
+
+def test_twins_are_compared_over_whole_lines_and_the_lines_around() -> None:
+    text = "a1\nb2\nc3 XX\nd4\ne5\nf6\ng7\nh8\n"
+    at = text.index("XX")
+    assert trace_api.TWIN_CONTEXT_LINES == 3
+    assert trace_api._lines_of(text, at, at + 2) == "a1\nb2\nc3 XX\nd4\ne5\nf6"
+    assert trace_api._lines_of("XX\nb", 0, 2) == "XX\nb"
+    long = "x" * 5000 + "XX" + "y" * 5000
+    assert len(trace_api._lines_of(long, 5000, 5002)) == 2 + trace_api.TWIN_COMPARE_CHARS
+
+
+def test_of_twins_the_one_whose_lines_around_the_span_match_the_input_is_kept() -> None:
+    class Texts:
+        def __init__(self, texts: dict[int, str]) -> None:
+            self.texts = texts
+
+        def text(self, work: int) -> str | None:
+            return self.texts.get(work)
+
+    body = "const escape = (s) => s.replace(pattern, fix);\n"
+    query = "x\n" + body + "//# sourceMappingURL=escape.js.map\n"
+    cjs = "x\n" + body + "exports.escape = escape;\n//# sourceMappingURL=escape.js.map\n"
+    esm = "x\n" + body + "//# sourceMappingURL=escape.js.map\n"
+    start, end = 2, 2 + len(body) - 1
+
+    def span(work: int) -> tuple[SpanHit, str]:
+        return SpanHit(work=work, q_token_start=0, q_token_end=12, q_start=start, q_end=end, s_start=start,
+                       s_end=end, fingerprints=3, weight=10.0), "exact"
+
+    kept = trace_api._one_of_twins([span(1), span(2)], query, Texts({1: cjs, 2: esm}))  # type: ignore[arg-type]
+    assert [s.work for s, _ in kept] == [2]
