@@ -780,14 +780,17 @@ def test_of_twins_the_work_like_the_input_and_made_of_the_copied_text_is_credite
     assert [m.source for m in result.matches] == ["b_license.txt"]
 
 
+class Texts:
+    """The texts of works, as SourceTokens.text gives them (None for a work without one)."""
+
+    def __init__(self, texts: dict[int, str]) -> None:
+        self.texts = texts
+
+    def text(self, work: int) -> str | None:
+        return self.texts.get(work)
+
+
 def test_one_of_twins_keeps_the_likest_then_the_most_covered_then_the_heaviest() -> None:
-    class Texts:
-        def __init__(self, texts: dict[int, str]) -> None:
-            self.texts = texts
-
-        def text(self, work: int) -> str | None:
-            return self.texts.get(work)
-
     query = "alpha beta gamma delta epsilon zeta eta theta"
 
     def span(work: int, q_start: int, q_end: int, s_start: int, weight: float = 10.0) -> tuple[SpanHit, str]:
@@ -913,13 +916,6 @@ def test_twins_are_compared_over_whole_lines_and_the_lines_around() -> None:
 
 
 def test_of_twins_the_one_whose_lines_around_the_span_match_the_input_is_kept() -> None:
-    class Texts:
-        def __init__(self, texts: dict[int, str]) -> None:
-            self.texts = texts
-
-        def text(self, work: int) -> str | None:
-            return self.texts.get(work)
-
     body = "const escape = (s) => s.replace(pattern, fix);\n"
     query = "x\n" + body + "//# sourceMappingURL=escape.js.map\n"
     cjs = "x\n" + body + "exports.escape = escape;\n//# sourceMappingURL=escape.js.map\n"
