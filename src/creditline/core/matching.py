@@ -370,16 +370,14 @@ def extend_span(span: SpanHit, query: np.ndarray, q_starts: np.ndarray, q_ends: 
     new = {}
     if 0 <= qa < len(query) and sa < len(source) and int(s_starts[sa]) == span.s_start and query[qa] == source[sa]:
         grow = _run_length(query[:qa][::-1], source[:sa][::-1])
-        if grow:  # gaps before tokens qa, qa-1, ...: between token t-1 and t
-            q_gap = q_starts[qa - grow + 1 : qa + 1][::-1] - q_ends[qa - grow : qa][::-1]
-            s_gap = s_starts[sa - grow + 1 : sa + 1][::-1] - s_ends[sa - grow : sa][::-1]
-            grow = _within_gaps(q_gap, s_gap, grow)
+        if grow:  # the gaps before tokens qa, qa-1, ..., from the span outwards
+            grow = _within_gaps(_gaps(q_starts, q_ends, qa - grow, qa)[::-1],
+                                _gaps(s_starts, s_ends, sa - grow, sa)[::-1], grow)
         if grow:
             qa, sa = qa - grow, sa - grow
         else:  # the first tokens, then a gap the source does not have: they match by chance
             n = min(EXTEND_TRIM, qb - qa - 1, len(source) - sa - 1)
-            wide = np.flatnonzero(q_starts[qa + 1 : qa + 1 + n] - q_ends[qa : qa + n]
-                                  - (s_starts[sa + 1 : sa + 1 + n] - s_ends[sa : sa + n]) > EXTEND_GAP) if n > 0 else ()
+            wide = np.flatnonzero(_gaps(q_starts, q_ends, qa, qa + n) - _gaps(s_starts, s_ends, sa, sa + n) > EXTEND_GAP)
             if len(wide):
                 qa, sa = qa + int(wide[-1]) + 1, sa + int(wide[-1]) + 1
         if qa != span.q_token_start:
@@ -387,22 +385,27 @@ def extend_span(span: SpanHit, query: np.ndarray, q_starts: np.ndarray, q_ends: 
     if 0 < qb <= len(query) and 0 < sb <= len(source) and int(s_ends[sb - 1]) == span.s_end \
             and query[qb - 1] == source[sb - 1]:
         grow = _run_length(query[qb:], source[sb:])
-        if grow:  # gaps after tokens qb-1, qb, ...
-            q_gap = q_starts[qb : qb + grow] - q_ends[qb - 1 : qb + grow - 1]
-            s_gap = s_starts[sb : sb + grow] - s_ends[sb - 1 : sb + grow - 1]
-            grow = _within_gaps(q_gap, s_gap, grow)
+        if grow:  # the gaps after tokens qb-1, qb, ...
+            grow = _within_gaps(_gaps(q_starts, q_ends, qb - 1, qb - 1 + grow),
+                                _gaps(s_starts, s_ends, sb - 1, sb - 1 + grow), grow)
         if grow:
             qb, sb = qb + grow, sb + grow
         else:  # a gap the source does not have, then the last tokens
             n = min(EXTEND_TRIM, qb - qa - 1, sb - 1)
-            wide = np.flatnonzero(q_starts[qb - n : qb] - q_ends[qb - n - 1 : qb - 1]
-                                  - (s_starts[sb - n : sb] - s_ends[sb - n - 1 : sb - 1]) > EXTEND_GAP) if n > 0 else ()
+            wide = np.flatnonzero(_gaps(q_starts, q_ends, qb - n - 1, qb - 1)
+                                  - _gaps(s_starts, s_ends, sb - n - 1, sb - 1) > EXTEND_GAP)
             if len(wide):
                 cut = n - int(wide[0])
                 qb, sb = qb - cut, sb - cut
         if qb != span.q_token_end:
             new.update(q_token_end=qb, q_end=int(q_ends[qb - 1]), s_end=int(s_ends[sb - 1]))
     return dataclasses.replace(span, **new) if new else span
+
+
+def _gaps(starts: np.ndarray, ends: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The characters between each of tokens ``lo .. hi - 1`` and the token after it."""
+    hi = max(hi, lo)
+    return starts[lo + 1 : hi + 1] - ends[lo:hi]
 
 
 def _within_gaps(q_gap: np.ndarray, s_gap: np.ndarray, grow: int) -> int:
