@@ -54,7 +54,7 @@ def reference_winnow(hashes: list[int], window: int) -> list[int]:
 
 class TestConstants:
     def test_guarantee_threshold(self) -> None:
-        assert (FINGERPRINT_VERSION, K, WINDOW, GUARANTEE) == (3, 12, 5, K + WINDOW - 1)
+        assert (FINGERPRINT_VERSION, K, WINDOW, GUARANTEE) == (4, 12, 5, K + WINDOW - 1)
         assert (RENAMED_WINDOW, RENAMED_GUARANTEE) == (9, K + RENAMED_WINDOW - 1)
         # the shortest span trace reports by default is always found in every channel
         assert trace_api.MIN_TOKENS >= max(GUARANTEE, RENAMED_GUARANTEE)
@@ -116,6 +116,18 @@ class TestWinnow:
     @given(st.lists(st.integers(min_value=0, max_value=6), max_size=60), st.integers(min_value=1, max_value=10))
     def test_matches_reference_with_many_ties(self, hashes: list[int], window: int) -> None:
         assert winnow(u64(hashes), window).tolist() == reference_winnow(hashes, window)
+
+    @given(st.lists(st.integers(min_value=0, max_value=6), max_size=60), st.integers(min_value=1, max_value=10))
+    def test_compiled_and_numpy_winnowing_agree(self, hashes: list[int], window: int) -> None:
+        from creditline.core import native
+
+        assert native.COMPILED
+        compiled = winnow(u64(hashes), window).tolist()
+        saved, native.ext = native.ext, None
+        try:
+            assert winnow(u64(hashes), window).tolist() == compiled
+        finally:
+            native.ext = saved
 
     @given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), min_size=1, max_size=80),
            st.integers(min_value=1, max_value=12))  # fmt: skip

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from importlib.metadata import version
-
 import numpy as np
 import pytest
 
@@ -11,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditline.core.normalize import (
+    _EXTENSIONS,
     LANGUAGES,
     PLACEHOLDER_STRING,
     TOKEN_SEED,
@@ -239,14 +238,19 @@ class TestCodeTokens:
         assert (len(stream) == 0 or stream.ends[-1] <= len(text)) and len(stream.renamed) == len(stream)
 
 
-class TestGrammars:
-    def test_language_pack_bundles_its_grammars(self) -> None:
-        assert version("tree-sitter-language-pack").startswith("0.13.")
-
+class TestLanguages:
     @pytest.mark.parametrize("language", LANGUAGES, ids=str)
-    def test_grammar_loads(self, language: str) -> None:
+    def test_every_language_lexes(self, language: str) -> None:
         stream = code_tokens("x = 1\n", language)
         assert stream.kind == "code" and stream.language == language and len(stream) > 0
+
+    def test_reserved_words_keep_their_text_in_the_renamed_channel(self) -> None:
+        stream = code_tokens("for item in items: return item", "python")
+        kept = stream.renamed == stream.exact
+        assert kept.tolist() == [True, False, True, False, True, True, False]
+
+    def test_every_extension_has_a_lexer(self) -> None:
+        assert set(_EXTENSIONS.values()) == set(LANGUAGES)
 
 
 class TestFragments:
@@ -263,15 +267,15 @@ class TestFragments:
 '''
 
     def test_fragment_starting_inside_a_docstring_reads_its_code_as_code(self) -> None:
-        """An answer quoting a file from the middle of a docstring: parsed as is, the closing
-        quotes open a string that swallows the code. As a fragment, the code after the
-        docstring gives the tokens the whole file gives there."""
+        """An answer quoting a file from the middle of a docstring: lexed as is, the rest of the
+        docstring reads as code (its closing quotes open a string that never closes, so they are
+        an operator). As a fragment, the text gives the tokens the whole file gives there."""
         cut = self.SOURCE.index("product, in the square")
         fragment = self.SOURCE[cut:]
         whole = code_tokens(self.SOURCE, "python")
         body = self.SOURCE.index("    if shape.width")
         expected = whole.exact[whole.starts >= body].tolist()
-        assert code_tokens(fragment, "python").exact.tolist()[-len(expected):] != expected
+        assert code_tokens(fragment, "python").exact.tolist() != expected
         got = code_tokens(fragment, "python", fragment=True)
         assert got.exact.tolist() == expected
         assert fragment[got.starts[0] : got.ends[0]] == "if"  # offsets point into the fragment as given

@@ -949,6 +949,705 @@ done:
     return result;
 }
 
+/* winnow(hashes, window, out) -> n
+ *
+ * creditline.core.fingerprint.winnow: the indices of the k-grams winnowing selects from hashes
+ * (uint64): each window of `window` consecutive hashes (all of them when fewer) selects its
+ * rightmost minimum, and a pick equal to the previous one is not repeated. out (int64) must hold
+ * len(hashes) items. */
+static PyObject *winnow(PyObject *self, PyObject *args) {
+    PyObject *o[2];
+    Py_ssize_t window;
+    if (!PyArg_ParseTuple(args, "OnO", &o[0], &window, &o[1]))
+        return NULL;
+    if (window < 1) {
+        PyErr_SetString(PyExc_ValueError, "window must be at least 1");
+        return NULL;
+    }
+    Buf b[2];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    if (get(o[0], &b[0], 0, 8, 0, "hashes") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len / 8;
+    if (get(o[1], &b[1], 1, 8, n, "out") < 0)
+        goto done;
+    const uint64_t *h = b[0].view.buf;
+    int64_t *out = b[1].view.buf;
+    Py_ssize_t found = 0;
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t width = window < n ? window : n;
+    Py_ssize_t last = -1; /* the pick of the previous window */
+    for (Py_ssize_t start = 0; start + width <= n && n > 0; start++) {
+        Py_ssize_t pick;
+        if (last >= start) { /* the previous pick is still inside: only the new hash can beat it */
+            Py_ssize_t added = start + width - 1;
+            pick = h[added] <= h[last] ? added : last;
+        } else {
+            pick = start;
+            for (Py_ssize_t j = start + 1; j < start + width; j++)
+                if (h[j] <= h[pick])
+                    pick = j;
+        }
+        if (pick != last)
+            out[found++] = pick;
+        last = pick;
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(found);
+done:
+    release(b, 2);
+    return result;
+}
+
+/* code_lex(src, flags, starts, ends, kinds) -> (n_tokens, unclosed)
+ *
+ * The lexer tokens of source code (creditline.core.normalize.code_tokens): src is the code's
+ * UTF-8 bytes, flags the language's LEX_* bits (normalize.LEX_FLAGS, the same names here and
+ * there). Comments and white space are skipped; every other token gets its byte range and a kind
+ * (K_* below). starts and ends are int64 and kinds uint8, each at least len(src) items. unclosed
+ * is where a block that may span lines (block comment, triple-quoted or raw string, template,
+ * heredoc) opens and never closes, -1 when none does. normalize._lex_python is this function in
+ * Python, with the same results (a property test compares the two). */
+enum { K_IDENT = 1, K_PROPERTY = 2, K_VARIABLE = 3, K_STRING = 4, K_NUMBER = 5, K_PUNCT = 6 };
+enum {
+    LEX_SLASH = 1 << 0,       /* // and block comments */
+    LEX_HASH = 1 << 1,        /* # comments */
+    LEX_SH_HASH = 1 << 2,     /* # comments only where a word starts (shell) */
+    LEX_NEST = 1 << 3,        /* block comments nest (Rust) */
+    LEX_TRIPLE = 1 << 4,      /* triple-quoted strings */
+    LEX_PY_PREFIX = 1 << 5,   /* r b u f prefixes of strings (Python) */
+    LEX_BT_RAW = 1 << 6,      /* `raw strings` (Go) */
+    LEX_BT_TEMPLATE = 1 << 7, /* `templates ${with} holes` (JavaScript) */
+    LEX_BT_STRING = 1 << 8,   /* `commands` with escapes (shell, Ruby, PHP) */
+    LEX_SQ_CHAR = 1 << 9,     /* ' opens a character literal or is a lifetime's tick (Rust) */
+    LEX_SQ_RAW = 1 << 10,     /* '...' has no escapes (shell) */
+    LEX_REGEX = 1 << 11,      /* /regex/ literals where an operand is expected */
+    LEX_DOLLAR_VAR = 1 << 12, /* $name variables */
+    LEX_AT_VAR = 1 << 13,     /* @name and @@name variables (Ruby) */
+    LEX_HEREDOC = 1 << 14,    /* <<EOF and <<<EOF heredocs */
+    LEX_RUBY_DOC = 1 << 15,   /* =begin ... =end comments */
+    LEX_DOLLAR_ID = 1 << 16,  /* $ is an identifier character */
+    LEX_CPP_PREFIX = 1 << 17, /* L u U u8 prefixes and R"d(...)d" raw strings */
+    LEX_RUST_RAW = 1 << 18,   /* b"..." r"..." r#"..."# */
+    LEX_CS_STRING = 1 << 19,  /* @"verbatim" and $"interpolated" strings, @identifiers */
+    LEX_MULTILINE = 1 << 20,  /* "..." and '...' may span lines */
+    LEX_RUBY_NAME = 1 << 21,  /* names may end in ? or ! */
+};
+
+static inline int lx_id_start(unsigned char c, int flags) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80 ||
+           (c == '$' && (flags & LEX_DOLLAR_ID));
+}
+static inline int lx_id_char(unsigned char c, int flags) {
+    return lx_id_start(c, flags) || (c >= '0' && c <= '9');
+}
+static inline int lx_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int lx_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Multi-byte operators, longest first (maximal munch). */
+static const char *const LX_OPS[] = {
+    ">>>=", "===", "!==", "**=", "<<=", ">>=", ">>>", "...", "<=>", "&&=", "||=", "??=", "//=",
+    "==", "!=", "<=", ">=", "&&", "||", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+    "<<", ">>", "**", "->", "=>", "::", "??", "?.", ":=", "..", "//", NULL};
+
+/* Words after which a / opens a regex literal rather than dividing. */
+static const char *const LX_REGEX_AFTER[] = {
+    "return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else",
+    "yield", "await", "if", "unless", "when", "and", "or", "not", "while", "until", NULL};
+
+static int lx_word_is(const unsigned char *s, Py_ssize_t len, const char *const *words) {
+    for (; *words; words++)
+        if ((Py_ssize_t)strlen(*words) == len && memcmp(s, *words, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* End of a quoted string whose body starts at i: the byte after the closing quote q, or the end
+ * of the line (single-line strings) or of the text. *closed says whether the quote was found. */
+static Py_ssize_t lx_quoted(const unsigned char *s, Py_ssize_t n, Py_ssize_t i, unsigned char q, int escapes,
+                            int multiline, int *closed) {
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c == q) {
+            *closed = 1;
+            return i + 1;
+        }
+        if (c == '\\' && escapes && i + 1 < n) {
+            i += 2;
+            continue;
+        }
+        if (c == '\n' && !multiline) {
+            *closed = 1; /* a single-line string ends with its line */
+            return i;
+        }
+        i++;
+    }
+    *closed = 0;
+    return n;
+}
+
+/* End of the text from i to the first occurrence of needle (after it), or n. */
+static Py_ssize_t lx_until(const unsigned char *s, Py_ssize_t n, Py_ssize_t i, const unsigned char *needle,
+                           Py_ssize_t len, int *closed) {
+    for (; i + len <= n; i++)
+        if (s[i] == needle[0] && memcmp(s + i, needle, len) == 0) {
+            *closed = 1;
+            return i + len;
+        }
+    *closed = 0;
+    return n;
+}
+
+/* End of a heredoc body that starts at i (the line after its opener): the end of the first line
+ * that, past leading blanks, is the delimiter (not followed by a name character), or n. */
+static Py_ssize_t lx_heredoc(const unsigned char *s, Py_ssize_t n, Py_ssize_t i, const unsigned char *delim,
+                             Py_ssize_t len, int *closed) {
+    while (i < n) {
+        Py_ssize_t j = i;
+        while (j < n && (s[j] == ' ' || s[j] == '\t'))
+            j++;
+        if (j + len <= n && memcmp(s + j, delim, len) == 0 && (j + len == n || !lx_id_char(s[j + len], 0))) {
+            *closed = 1;
+            return j + len;
+        }
+        while (i < n && s[i] != '\n')
+            i++;
+        if (i < n)
+            i++;
+    }
+    *closed = 0;
+    return n;
+}
+
+/* The end of a template literal (after its closing backtick), ${...} holes skipped by counting
+ * braces. */
+static Py_ssize_t lx_template(const unsigned char *s, Py_ssize_t n, Py_ssize_t i, int *closed) {
+    int depth = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c == '\\' && i + 1 < n) {
+            i += 2;
+            continue;
+        }
+        if (depth == 0 && c == '`') {
+            *closed = 1;
+            return i + 1;
+        }
+        if (c == '$' && i + 1 < n && s[i + 1] == '{') {
+            depth++;
+            i += 2;
+            continue;
+        }
+        if (depth > 0 && c == '{')
+            depth++;
+        else if (depth > 0 && c == '}')
+            depth--;
+        i++;
+    }
+    *closed = 0;
+    return n;
+}
+
+/* The end of a regex literal whose body starts at i (after the opening /), with its flags; 0 when
+ * the line ends first (then the / was an operator). */
+static Py_ssize_t lx_regex(const unsigned char *s, Py_ssize_t n, Py_ssize_t i) {
+    int klass = 0;
+    while (i < n && s[i] != '\n') {
+        unsigned char c = s[i];
+        if (c == '\\' && i + 1 < n && s[i + 1] != '\n') {
+            i += 2;
+            continue;
+        }
+        if (c == '[')
+            klass = 1;
+        else if (c == ']')
+            klass = 0;
+        else if (c == '/' && !klass) {
+            i++;
+            while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+                i++;
+            return i;
+        }
+        i++;
+    }
+    return 0;
+}
+
+typedef struct {
+    const unsigned char *s;
+    Py_ssize_t n;
+    int flags;
+    int64_t *starts, *ends;
+    uint8_t *kinds;
+    Py_ssize_t count;
+    Py_ssize_t unclosed;
+    int dead; /* D_* kinds of block found open to the end: later openers of the kind do not close either */
+} Lexer;
+
+enum {
+    D_COMMENT = 1, D_RUBY_DOC = 2, D_TRIPLE_DQ = 4, D_TRIPLE_SQ = 8, D_DQ = 16, D_SQ = 32, D_BACKTICK = 64,
+    D_VERBATIM = 128, D_HEREDOC = 256, D_CPP_RAW = 512, D_RUST_RAW = 1024,
+};
+
+static inline void lx_emit(Lexer *lx, Py_ssize_t start, Py_ssize_t end, int kind) {
+    lx->starts[lx->count] = start;
+    lx->ends[lx->count] = end;
+    lx->kinds[lx->count++] = (uint8_t)kind;
+}
+
+/* A block (comment or string) opened at start that never closes is no block: its opener (len
+ * bytes) is an operator token and lexing goes on after it, so a truncated comment or docstring
+ * does not swallow the code after it. The first such opener is reported (unclosed). */
+static Py_ssize_t lx_fail(Lexer *lx, Py_ssize_t start, Py_ssize_t len, int dead) {
+    if (lx->unclosed < 0)
+        lx->unclosed = start;
+    lx->dead |= dead;
+    lx_emit(lx, start, start + len, K_PUNCT);
+    return start + len;
+}
+
+/* A string token [start, end) when it closed, else lx_fail; where to go on. */
+static Py_ssize_t lx_block(Lexer *lx, Py_ssize_t start, Py_ssize_t end, int closed, Py_ssize_t len, int dead) {
+    if (!closed)
+        return lx_fail(lx, start, len, dead);
+    lx_emit(lx, start, end, K_STRING);
+    return end;
+}
+
+/* Lexes the string whose quote is at q (" or '; triple-quoted where the language has those),
+ * with its prefix from start; returns where to go on. */
+static Py_ssize_t lx_string(Lexer *lx, Py_ssize_t start, Py_ssize_t q) {
+    const unsigned char *s = lx->s;
+    Py_ssize_t n = lx->n;
+    unsigned char c = s[q];
+    int flags = lx->flags, closed = 0;
+    if ((flags & LEX_TRIPLE) && q + 2 < n && s[q + 1] == c && s[q + 2] == c) {
+        int dead = c == '"' ? D_TRIPLE_DQ : D_TRIPLE_SQ;
+        if (lx->dead & dead)
+            return lx_fail(lx, start, q + 3 - start, dead);
+        Py_ssize_t j = q + 3;
+        while (j < n) {
+            if (s[j] == '\\') {
+                j += 2;
+                continue;
+            }
+            if (s[j] == c && j + 2 < n && s[j + 1] == c && s[j + 2] == c) {
+                closed = 1;
+                j += 3;
+                break;
+            }
+            j++;
+        }
+        return lx_block(lx, start, j, closed, q + 3 - start, dead);
+    }
+    int raw = c == '\'' && (flags & LEX_SQ_RAW);
+    int multiline = (flags & LEX_MULTILINE) != 0;
+    int dead = c == '"' ? D_DQ : D_SQ;
+    if (multiline && (lx->dead & dead))
+        return lx_fail(lx, start, q + 1 - start, dead);
+    Py_ssize_t end = lx_quoted(s, n, q + 1, c, !raw, multiline, &closed);
+    return lx_block(lx, start, end, closed || !multiline, q + 1 - start, dead); /* a single-line one ends at the end */
+}
+
+static const char *const LX_CPP_PREFIXES[] = {"L", "u", "U", "u8", NULL};
+
+/* Lexes a string that starts with the name s[i:j] (a prefix: Python's r b u f, C++'s L u U u8
+ * and raw R"d(...)d", Rust's b and raw r#"..."#) and returns where to go on; 0 when the name is
+ * no such prefix. */
+static Py_ssize_t lx_prefixed(Lexer *lx, Py_ssize_t i, Py_ssize_t j) {
+    const unsigned char *s = lx->s;
+    Py_ssize_t n = lx->n, len = j - i;
+    int flags = lx->flags, closed = 0;
+    if (j >= n)
+        return 0;
+    if ((flags & LEX_RUST_RAW) && (len == 1 || (len == 2 && s[i] == 'b')) && s[j - 1] == 'r' &&
+        (s[j] == '"' || s[j] == '#')) {
+        Py_ssize_t h = j;
+        while (h < n && s[h] == '#' && h - j < 16)
+            h++;
+        if (h < n && s[h] == '"') {
+            if (lx->dead & D_RUST_RAW)
+                return lx_fail(lx, i, h + 1 - i, D_RUST_RAW);
+            unsigned char closer[17];
+            closer[0] = '"';
+            memset(closer + 1, '#', h - j);
+            Py_ssize_t end = lx_until(s, n, h + 1, closer, h - j + 1, &closed);
+            return lx_block(lx, i, end, closed, h + 1 - i, D_RUST_RAW);
+        }
+        return 0;
+    }
+    if (s[j] != '"' && s[j] != '\'')
+        return 0;
+    if ((flags & LEX_CPP_PREFIX) && s[j] == '"' && s[j - 1] == 'R' &&
+        (len == 1 || lx_word_is(s + i, len - 1, LX_CPP_PREFIXES))) {
+        Py_ssize_t d = j + 1;
+        while (d < n && d - (j + 1) < 16 && s[d] != '(' && s[d] != '"' && !lx_space(s[d]))
+            d++;
+        if (d < n && s[d] == '(') {
+            if (lx->dead & D_CPP_RAW)
+                return lx_fail(lx, i, d + 1 - i, D_CPP_RAW);
+            unsigned char closer[18];
+            Py_ssize_t dl = d - (j + 1);
+            closer[0] = ')';
+            memcpy(closer + 1, s + j + 1, dl);
+            closer[dl + 1] = '"';
+            Py_ssize_t end = lx_until(s, n, d + 1, closer, dl + 2, &closed);
+            return lx_block(lx, i, end, closed, d + 1 - i, D_CPP_RAW);
+        }
+        return 0;
+    }
+    int prefix = 0;
+    if ((flags & LEX_PY_PREFIX) && len <= 2) {
+        prefix = 1;
+        for (Py_ssize_t k = i; k < j; k++)
+            if (!strchr("rRbBuUfF", s[k]))
+                prefix = 0;
+    }
+    if ((flags & LEX_CPP_PREFIX) && lx_word_is(s + i, len, LX_CPP_PREFIXES))
+        prefix = 1;
+    if ((flags & LEX_RUST_RAW) && len == 1 && s[i] == 'b')
+        prefix = 1;
+    if (!prefix || (s[j] == '\'' && (flags & LEX_SQ_CHAR) && !(flags & LEX_RUST_RAW)))
+        return 0;
+    if (s[j] == '\'' && (flags & LEX_SQ_CHAR)) { /* Rust's b'x' */
+        Py_ssize_t end = lx_quoted(s, n, j + 1, '\'', 1, 0, &closed);
+        lx_emit(lx, i, end, K_STRING);
+        return end;
+    }
+    return lx_string(lx, i, j);
+}
+
+/* Whether the previous token lets a / open a regex literal (an operand is expected). */
+static int lx_operand_expected(const Lexer *lx) {
+    if (lx->count == 0)
+        return 1;
+    Py_ssize_t k = lx->count - 1;
+    const unsigned char *t = lx->s + lx->starts[k];
+    Py_ssize_t len = lx->ends[k] - lx->starts[k];
+    switch (lx->kinds[k]) {
+    case K_PUNCT:
+        return !(len == 1 && (t[0] == ')' || t[0] == ']' || t[0] == '}'));
+    case K_IDENT:
+        return lx_word_is(t, len, LX_REGEX_AFTER);
+    default:
+        return 0;
+    }
+}
+
+static void lx_run(Lexer *lx) {
+    const unsigned char *s = lx->s;
+    Py_ssize_t n = lx->n, i = 0;
+    int flags = lx->flags, closed;
+    unsigned char heredoc[64];
+    Py_ssize_t heredoc_len = 0; /* a heredoc whose body starts on the next line */
+    while (i < n) {
+        unsigned char c = s[i];
+        Py_ssize_t start = i;
+        if (c == '\n' && heredoc_len > 0) { /* a heredoc's body; one that never ends is read as code */
+            heredoc_len = heredoc_len * !(lx->dead & D_HEREDOC);
+            Py_ssize_t end = heredoc_len ? lx_heredoc(s, n, i + 1, heredoc, heredoc_len, &closed) : i;
+            if (heredoc_len && !closed) {
+                if (lx->unclosed < 0)
+                    lx->unclosed = i + 1;
+                lx->dead |= D_HEREDOC;
+            } else if (end > i + 1) {
+                lx_emit(lx, i + 1, end, K_STRING);
+                i = end;
+            }
+            heredoc_len = 0;
+            continue;
+        }
+        if (lx_space(c)) {
+            i++;
+            continue;
+        }
+        if (c == '\\' && i + 1 < n && (s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n'))) {
+            i += s[i + 1] == '\n' ? 2 : 3; /* a line continuation */
+            continue;
+        }
+        /* comments */
+        if ((flags & LEX_SLASH) && c == '/' && i + 1 < n && s[i + 1] == '/') {
+            while (i < n && s[i] != '\n')
+                i++;
+            continue;
+        }
+        if ((flags & LEX_SLASH) && c == '/' && i + 1 < n && s[i + 1] == '*') {
+            if (lx->dead & D_COMMENT) {
+                i = lx_fail(lx, start, 2, D_COMMENT);
+                continue;
+            }
+            int depth = 1;
+            i += 2;
+            while (i < n && depth > 0) {
+                if (s[i] == '*' && i + 1 < n && s[i + 1] == '/') {
+                    depth--;
+                    i += 2;
+                } else if ((flags & LEX_NEST) && s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+                    depth++;
+                    i += 2;
+                } else
+                    i++;
+            }
+            if (depth > 0)
+                i = lx_fail(lx, start, 2, D_COMMENT);
+            continue;
+        }
+        if (c == '#' && ((flags & LEX_HASH) || ((flags & LEX_SH_HASH) && (i == 0 || lx_space(s[i - 1]) ||
+                                                                          s[i - 1] == ';' || s[i - 1] == '(' ||
+                                                                          s[i - 1] == '|' || s[i - 1] == '&')))) {
+            while (i < n && s[i] != '\n')
+                i++;
+            continue;
+        }
+        if ((flags & LEX_RUBY_DOC) && c == '=' && (i == 0 || s[i - 1] == '\n') && i + 6 <= n &&
+            memcmp(s + i, "=begin", 6) == 0) {
+            static const unsigned char end_doc[] = "\n=end";
+            closed = 0;
+            if (!(lx->dead & D_RUBY_DOC))
+                i = lx_until(s, n, i + 6, end_doc, 5, &closed);
+            if (!closed) {
+                i = lx_fail(lx, start, 6, D_RUBY_DOC);
+                continue;
+            }
+            while (i < n && s[i] != '\n')
+                i++;
+            continue;
+        }
+        /* strings */
+        if (c == '"' || (c == '\'' && !(flags & LEX_SQ_CHAR))) {
+            i = lx_string(lx, start, i);
+            continue;
+        }
+        if (c == '\'') { /* Rust: a character literal, or the tick of a lifetime */
+            Py_ssize_t j = i + 1;
+            if (j < n && s[j] == '\\')
+                j += 2;
+            else if (j < n) {
+                j++;
+                while (j < n && (s[j] & 0xC0) == 0x80) /* the rest of one UTF-8 character */
+                    j++;
+            }
+            if (j < n && s[j] == '\'' && j > i + 1) {
+                lx_emit(lx, start, j + 1, K_STRING);
+                i = j + 1;
+                continue;
+            }
+            if (i + 2 < n && s[i + 1] == '\\') { /* a longer escape: '\u{1F600}' */
+                Py_ssize_t end = lx_quoted(s, n, i + 1, '\'', 1, 0, &closed);
+                lx_emit(lx, start, end, K_STRING);
+                i = end;
+                continue;
+            }
+            lx_emit(lx, start, i + 1, K_PUNCT);
+            i++;
+            continue;
+        }
+        if (c == '`' && (flags & (LEX_BT_RAW | LEX_BT_TEMPLATE | LEX_BT_STRING))) {
+            Py_ssize_t end = i + 1;
+            closed = 0;
+            if (lx->dead & D_BACKTICK)
+                ;
+            else if (flags & LEX_BT_TEMPLATE)
+                end = lx_template(s, n, i + 1, &closed);
+            else
+                end = lx_quoted(s, n, i + 1, '`', (flags & LEX_BT_STRING) != 0, 1, &closed);
+            i = lx_block(lx, start, end, closed, 1, D_BACKTICK);
+            continue;
+        }
+        if ((flags & LEX_CS_STRING) && (c == '@' || c == '$') && i + 1 < n) {
+            Py_ssize_t j = i + 1;
+            int verbatim = c == '@';
+            if (j < n && (s[j] == '@' || s[j] == '$') && s[j] != c) {
+                verbatim = 1;
+                j++;
+            }
+            if (j < n && s[j] == '"') {
+                if (verbatim) { /* "" is a quote inside */
+                    Py_ssize_t opener = j + 1 - start;
+                    j++;
+                    closed = 0;
+                    while (j < n && !(lx->dead & D_VERBATIM)) {
+                        if (s[j] == '"' && j + 1 < n && s[j + 1] == '"')
+                            j += 2;
+                        else if (s[j] == '"') {
+                            closed = 1;
+                            j++;
+                            break;
+                        } else
+                            j++;
+                    }
+                    i = lx_block(lx, start, j, closed, opener, D_VERBATIM);
+                    continue;
+                }
+                j = lx_quoted(s, n, j + 1, '"', 1, 0, &closed);
+                lx_emit(lx, start, j, K_STRING);
+                i = j;
+                continue;
+            }
+            if (c == '@' && lx_id_start(s[i + 1], flags)) { /* @class: an identifier */
+                j = i + 1;
+                while (j < n && lx_id_char(s[j], flags))
+                    j++;
+                lx_emit(lx, start, j, K_IDENT);
+                i = j;
+                continue;
+            }
+        }
+        /* heredocs: <<EOF <<-EOF <<~EOF <<'EOF' (shell, Ruby), <<<EOF <<<'EOF' (PHP) */
+        if ((flags & LEX_HEREDOC) && c == '<' && i + 2 < n && s[i + 1] == '<' && heredoc_len == 0) {
+            Py_ssize_t j = i + 2;
+            int php = s[j] == '<';
+            if (php || s[j] == '-' || s[j] == '~')
+                j++;
+            if (php || (flags & LEX_SH_HASH))
+                while (j < n && s[j] == ' ')
+                    j++;
+            unsigned char quote = 0;
+            if (j < n && (s[j] == '\'' || s[j] == '"'))
+                quote = s[j++];
+            Py_ssize_t d = j;
+            while (j < n && s[j] < 0x80 && lx_id_char(s[j], 0))
+                j++;
+            if (j > d && j - d <= (Py_ssize_t)sizeof(heredoc) && !lx_digit(s[d]) && (!quote || (j < n && s[j] == quote))) {
+                memcpy(heredoc, s + d, j - d);
+                heredoc_len = j - d;
+                if (quote)
+                    j++;
+                lx_emit(lx, start, j, K_PUNCT);
+                i = j;
+                continue;
+            }
+        }
+        /* names, and the string prefixes among them */
+        if (lx_id_start(c, flags)) {
+            Py_ssize_t j = i + 1;
+            while (j < n && lx_id_char(s[j], flags))
+                j++;
+            if ((flags & LEX_RUBY_NAME) && j < n && (s[j] == '?' || s[j] == '!') && !(j + 1 < n && s[j + 1] == '='))
+                j++;
+            Py_ssize_t next = lx_prefixed(lx, i, j);
+            if (next > 0) {
+                i = next;
+                continue;
+            }
+            int kind = K_IDENT;
+            if (lx->count > 0 && lx->kinds[lx->count - 1] == K_PUNCT) {
+                const unsigned char *t = s + lx->starts[lx->count - 1];
+                Py_ssize_t tl = lx->ends[lx->count - 1] - lx->starts[lx->count - 1];
+                if ((tl == 1 && t[0] == '.') || (tl == 2 && ((t[0] == '?' && t[1] == '.') || (t[0] == '-' && t[1] == '>'))))
+                    kind = K_PROPERTY;
+            }
+            lx_emit(lx, start, j, kind);
+            i = j;
+            continue;
+        }
+        /* variables */
+        if ((flags & LEX_DOLLAR_VAR) && c == '$' && i + 1 < n) {
+            Py_ssize_t j = i + 1;
+            if (s[j] == '{') {
+                while (j < n && s[j] != '}' && s[j] != '\n')
+                    j++;
+                j = j < n && s[j] == '}' ? j + 1 : j;
+            } else if (lx_id_start(s[j], flags)) {
+                while (j < n && lx_id_char(s[j], flags))
+                    j++;
+            } else if (lx_digit(s[j]) || (s[j] != 0 && strchr("@*#?$!-", s[j])))
+                j++;
+            if (j > i + 1) {
+                lx_emit(lx, start, j, K_VARIABLE);
+                i = j;
+                continue;
+            }
+        }
+        if ((flags & LEX_AT_VAR) && c == '@') {
+            Py_ssize_t j = i + 1;
+            if (j < n && s[j] == '@')
+                j++;
+            if (j < n && lx_id_start(s[j], flags)) {
+                while (j < n && lx_id_char(s[j], flags))
+                    j++;
+                lx_emit(lx, start, j, K_VARIABLE);
+                i = j;
+                continue;
+            }
+        }
+        /* numbers */
+        if (lx_digit(c) || (c == '.' && i + 1 < n && lx_digit(s[i + 1]))) {
+            Py_ssize_t j = i + 1;
+            int hex = c == '0' && j < n && (s[j] == 'x' || s[j] == 'X');
+            while (j < n) {
+                unsigned char d = s[j];
+                if (lx_digit(d) || (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || d == '_' || d == '\'')
+                    j++;
+                else if (d == '.' && j + 1 < n && lx_digit(s[j + 1]))
+                    j++;
+                else if ((d == '+' || d == '-') &&
+                         (hex ? (s[j - 1] == 'p' || s[j - 1] == 'P') : (s[j - 1] == 'e' || s[j - 1] == 'E')))
+                    j++;
+                else
+                    break;
+            }
+            if (s[j - 1] == '\'') /* a digit separator cannot end a number (C++ 1'000) */
+                j--;
+            lx_emit(lx, start, j, K_NUMBER);
+            i = j;
+            continue;
+        }
+        /* regex literals */
+        if ((flags & LEX_REGEX) && c == '/' && lx_operand_expected(lx)) {
+            Py_ssize_t end = lx_regex(s, n, i + 1);
+            if (end > 0) {
+                lx_emit(lx, start, end, K_STRING);
+                i = end;
+                continue;
+            }
+        }
+        /* operators and other punctuation */
+        {
+            Py_ssize_t len = 1;
+            for (const char *const *op = LX_OPS; *op; op++) {
+                const char *o = *op;
+                if (o[0] != (char)c)
+                    continue;
+                Py_ssize_t ol = (Py_ssize_t)strlen(o);
+                if (i + ol <= n && memcmp(s + i, o, ol) == 0) {
+                    len = ol;
+                    break;
+                }
+            }
+            lx_emit(lx, start, i + len, K_PUNCT);
+            i += len;
+        }
+    }
+}
+
+static PyObject *code_lex(PyObject *self, PyObject *args) {
+    PyObject *o[4];
+    int flags;
+    if (!PyArg_ParseTuple(args, "OiOOO", &o[0], &flags, &o[1], &o[2], &o[3]))
+        return NULL;
+    Buf b[4];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    if (get(o[0], &b[0], 0, 1, 0, "src") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len;
+    if (get(o[1], &b[1], 1, 8, n, "starts") < 0 || get(o[2], &b[2], 1, 8, n, "ends") < 0 ||
+        get(o[3], &b[3], 1, 1, n, "kinds") < 0)
+        goto done;
+    Lexer lx = {b[0].view.buf, n, flags, b[1].view.buf, b[2].view.buf, b[3].view.buf, 0, -1, 0};
+    Py_BEGIN_ALLOW_THREADS
+    lx_run(&lx);
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(nn)", lx.count, lx.unclosed);
+done:
+    release(b, 4);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"ascii_tokens", ascii_tokens, METH_VARARGS, "Runs, WORD tokens and their vocabulary ids of lower-cased ASCII text."},
     {"unicode_tokens", unicode_tokens, METH_VARARGS, "WORD tokens and their vocabulary ids of lower-cased code points."},
@@ -959,6 +1658,8 @@ static PyMethodDef methods[] = {
     {"gram_windows", gram_windows, METH_VARARGS, "The k-token windows of a query that are grams of the index."},
     {"exact_windows", exact_windows, METH_VARARGS, "The windows of a query that may be exact rule prefixes."},
     {"distinct_spans", distinct_spans, METH_VARARGS, "The distinct byte strings among spans of a buffer."},
+    {"winnow", winnow, METH_VARARGS, "The k-grams winnowing selects: rightmost minimum of each window."},
+    {"code_lex", code_lex, METH_VARARGS, "The lexer tokens of source code: byte ranges and kinds."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -56,10 +56,11 @@ import numpy as np
 
 from numpy.lib.stride_tricks import sliding_window_view
 
+from creditline.core import native
 from creditline.core.licindex import P, prefix_hashes, window_hashes
 from creditline.core.normalize import PLACEHOLDER_NUMBER, PLACEHOLDER_STRING, TokenStream, token_hash
 
-FINGERPRINT_VERSION = 3  # 2: parameterised k-grams in the renamed channel; 3: literal channels' window 5
+FINGERPRINT_VERSION = 4  # 2: parameterised k-grams in the renamed channel; 3: literal channels' window 5; 4: code lexer
 K = 12  # k-gram length in tokens: the noise threshold
 WINDOW = 5  # winnowing window in k-grams of the literal channels (exact, words)
 RENAMED_WINDOW = 9  # winnowing window in k-grams of the renamed channel
@@ -108,6 +109,9 @@ def winnow(hashes: np.ndarray, window: int = WINDOW) -> np.ndarray:
     n = len(hashes)
     if n == 0:
         return np.empty(0, dtype=np.int64)
+    if native.ext is not None:
+        out = np.empty(n, dtype=np.int64)
+        return out[: native.ext.winnow(np.ascontiguousarray(hashes, dtype=np.uint64), window, out)]
     width = min(window, n)
     reversed_windows = sliding_window_view(hashes, width)[:, ::-1]
     picks = np.arange(n - width + 1, dtype=np.int64) + (width - 1 - reversed_windows.argmin(axis=1))
@@ -129,7 +133,7 @@ def renamed_kgram_hashes(renamed: np.ndarray, exact: np.ndarray, k: int = K) -> 
         return np.empty(0, dtype=np.uint64)
     renamed = np.asarray(renamed, dtype=np.uint64)
     exact = np.asarray(exact, dtype=np.uint64)
-    is_name = (renamed != exact) & ~np.isin(renamed, _LITERALS)
+    is_name = (renamed != exact) & (renamed != _LITERALS[0]) & (renamed != _LITERALS[1])
     names = np.flatnonzero(is_name)
     order = names[np.argsort(exact[names], kind="stable")]  # each name's occurrences, in text order
     repeat = exact[order[1:]] == exact[order[:-1]]
