@@ -291,6 +291,19 @@ class TestRenamedKgrams:
         names = [v if kind == "n" else None for kind, v in items]
         assert renamed_kgram_hashes(renamed, exact, k).tolist() == reference_renamed(renamed.tolist(), names, k)
 
+    @given(st.lists(ITEMS, max_size=30), st.integers(min_value=1, max_value=6))
+    def test_compiled_and_numpy_agree(self, items: list[Item], k: int) -> None:
+        from creditline.core import native
+
+        renamed, exact = self.streams(items)
+        assert native.COMPILED
+        compiled = renamed_kgram_hashes(renamed, exact, k).tolist()
+        saved, native.ext = native.ext, None
+        try:
+            assert renamed_kgram_hashes(renamed, exact, k).tolist() == compiled
+        finally:
+            native.ext = saved
+
     @given(st.lists(ITEMS, min_size=GUARANTEE, max_size=60), st.permutations(list(range(7))), st.data())
     @settings(max_examples=60)
     def test_consistent_renaming_keeps_the_guarantee(self, items: list[Item], perm: list[int],

@@ -1000,6 +1000,51 @@ done:
     return result;
 }
 
+/* renamed_kgrams(renamed, back, k, out) -> None
+ *
+ * creditline.core.fingerprint.renamed_kgram_hashes' last step: the hash of every k-gram of an
+ * abstracted token stream (uint64 renamed), each token's value raised by R times its back
+ * reference (int64 back: tokens since the same name last occurred, 0 for none) where that
+ * reference stays inside the k-gram, combined as the polynomial hash sum(v[j] * P**(k-1-j)).
+ * out (uint64) must hold len(renamed) - k + 1 items. */
+static PyObject *renamed_kgrams(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    Py_ssize_t k;
+    unsigned long long r;
+    if (!PyArg_ParseTuple(args, "OOnKO", &o[0], &o[1], &k, &r, &o[2]))
+        return NULL;
+    Buf b[3];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    if (get(o[0], &b[0], 0, 8, 0, "renamed") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len / 8, count = n - k + 1;
+    if (k < 1 || count < 1) {
+        PyErr_SetString(PyExc_ValueError, "k must be at least 1 and at most len(renamed)");
+        goto done;
+    }
+    if (get(o[1], &b[1], 0, 8, n, "back") < 0 || get(o[2], &b[2], 1, 8, count, "out") < 0)
+        goto done;
+    const uint64_t *v = b[0].view.buf;
+    const int64_t *back = b[1].view.buf;
+    uint64_t *out = b[2].view.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint64_t h = 0;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            int64_t ref = back[i + j];
+            h = h * P + (v[i + j] + (uint64_t)(ref <= j ? ref : 0) * (uint64_t)r);
+        }
+        out[i] = h;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(b, 3);
+    return result;
+}
+
 /* code_lex(src, flags, starts, ends, kinds) -> (n_tokens, unclosed)
  *
  * The lexer tokens of source code (creditline.core.normalize.code_tokens): src is the code's
@@ -1659,6 +1704,7 @@ static PyMethodDef methods[] = {
     {"exact_windows", exact_windows, METH_VARARGS, "The windows of a query that may be exact rule prefixes."},
     {"distinct_spans", distinct_spans, METH_VARARGS, "The distinct byte strings among spans of a buffer."},
     {"winnow", winnow, METH_VARARGS, "The k-grams winnowing selects: rightmost minimum of each window."},
+    {"renamed_kgrams", renamed_kgrams, METH_VARARGS, "Parameterised k-gram hashes of abstracted code."},
     {"code_lex", code_lex, METH_VARARGS, "The lexer tokens of source code: byte ranges and kinds."},
     {NULL, NULL, 0, NULL},
 };

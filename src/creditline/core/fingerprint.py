@@ -139,6 +139,10 @@ def renamed_kgram_hashes(renamed: np.ndarray, exact: np.ndarray, k: int = K) -> 
     repeat = exact[order[1:]] == exact[order[:-1]]
     back = np.zeros(n, dtype=np.int64)
     back[order[1:][repeat]] = order[1:][repeat] - order[:-1][repeat]
+    if native.ext is not None:
+        out = np.empty(count, dtype=np.uint64)
+        native.ext.renamed_kgrams(np.ascontiguousarray(renamed), back, k, int(_R), out)
+        return out
     hashes = np.zeros(count, dtype=np.uint64)
     for j in range(k):
         b = back[j : j + count]

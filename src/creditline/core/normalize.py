@@ -147,7 +147,7 @@ def _span_hashes(src: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray
     n = _native.ext.distinct_spans(src, starts, ends, first, inverse)
     first = first[:n]
     pieces = map(src.__getitem__, map(slice, starts[first].tolist(), ends[first].tolist()))
-    return np.fromiter(map(token_hash, pieces), dtype=np.uint64, count=n)[inverse]
+    return np.fromiter(map(_hash_bytes, pieces), dtype=np.uint64, count=n)[inverse]
 
 
 # --- prose -------------------------------------------------------------------------------------
