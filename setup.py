@@ -12,7 +12,9 @@ from pathlib import Path
 from setuptools import Extension, setup
 
 SOURCE = "src/creditline/core/_ctokens.c"
+HEADERS = ["src/creditline/core/vendor/xxhash.h"]  # xxHash, included inline (see vendor/README.md)
 DIGEST = hashlib.sha256((Path(__file__).parent / SOURCE).read_bytes()).hexdigest()
 
-setup(ext_modules=[Extension("creditline.core._ctokens", [SOURCE], optional=True, extra_compile_args=["-O3"],
+setup(ext_modules=[Extension("creditline.core._ctokens", [SOURCE], depends=HEADERS, optional=True,
+                             extra_compile_args=["-O3"],
                              define_macros=[("SOURCE_SHA256", f'"{DIGEST}"')])])

@@ -343,13 +343,24 @@ def test_span_hashes_compiled_equal_a_hash_per_distinct_span(spans: list[tuple[i
         native.ext = saved
 
 
-def test_distinct_spans_refuses_spans_outside_the_buffer() -> None:
+def test_span_hashes_refuses_spans_outside_the_buffer() -> None:
     from creditline.core import native
 
-    out = np.empty(2, dtype=np.int64)
+    out = np.empty(2, dtype=np.uint64)
     with pytest.raises(ValueError, match="outside src"):
-        native.ext.distinct_spans(b"abc", np.asarray([0, 2], np.int64), np.asarray([1, 9], np.int64), out, out.copy())
-    first, inverse = np.empty(4, np.int64), np.empty(4, np.int64)
-    n = native.ext.distinct_spans(b"abab", np.asarray([0, 2, 1, 0], np.int64), np.asarray([2, 4, 3, 0], np.int64),
-                                  first, inverse)
-    assert n == 3 and first[:n].tolist() == [0, 2, 3] and inverse.tolist() == [0, 0, 1, 2]  # "ab", "ab", "ba", ""
+        native.ext.span_hashes(b"abc", np.asarray([0, 2], np.int64), np.asarray([1, 9], np.int64), TOKEN_SEED, out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_prose_compiled_equals_a_hash_per_distinct_word(text: str) -> None:
+    from creditline.core import native
+
+    compiled = prose_tokens(text)
+    saved, native.ext = native.ext, None
+    try:
+        fallback = prose_tokens(text)
+    finally:
+        native.ext = saved
+    assert compiled.exact.tolist() == fallback.exact.tolist() == [word_hash(w) for w in surface(text)]
+    assert compiled.starts.tolist() == fallback.starts.tolist() and compiled.ends.tolist() == fallback.ends.tolist()

@@ -33,6 +33,8 @@
 #include <emmintrin.h>
 #endif
 #include <string.h>
+#define XXH_INLINE_ALL
+#include "vendor/xxhash.h" /* xxHash 0.8.4, BSD 2-Clause (vendor/xxhash.LICENSE) */
 
 static const uint64_t P = 0x9E3779B97F4A7C15ULL;   /* polyhash.P */
 static const uint64_t MIX = 0x9E3779B97F4A7C15ULL; /* lictokens._MIX */
@@ -877,78 +879,6 @@ done:
     return result;
 }
 
-/* distinct_spans(src, starts, ends, first, inverse) -> n_distinct
- *
- * The distinct byte strings among the spans src[starts[i]:ends[i]] (creditline.core.normalize:
- * a code text's tokens, each hashed once): first (int64, at least len(starts) items) gets the
- * index of each distinct string's first span, in order of first occurrence (the order of
- * dict.fromkeys), and inverse (int64, len(starts) items) the distinct string of every span. Spans
- * are told apart by their bytes (a table keyed by an FNV-1a hash, every hit compared byte by
- * byte), never by a hash alone. */
-static PyObject *distinct_spans(PyObject *self, PyObject *args) {
-    PyObject *o[5];
-    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4]))
-        return NULL;
-    Buf b[5];
-    memset(b, 0, sizeof(b));
-    PyObject *result = NULL;
-    int64_t *slots = NULL;
-    if (get(o[0], &b[0], 0, 1, 0, "src") < 0 || get(o[1], &b[1], 0, 8, 0, "starts") < 0)
-        goto done;
-    Py_ssize_t n = b[1].view.len / 8, size = b[0].view.len;
-    if (get(o[2], &b[2], 0, 8, n, "ends") < 0 || get(o[3], &b[3], 1, 8, n, "first") < 0 ||
-        get(o[4], &b[4], 1, 8, n, "inverse") < 0)
-        goto done;
-    const unsigned char *src = b[0].view.buf;
-    const int64_t *starts = b[1].view.buf, *ends = b[2].view.buf;
-    int64_t *first = b[3].view.buf, *inverse = b[4].view.buf;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (starts[i] < 0 || starts[i] > ends[i] || ends[i] > size) {
-            PyErr_SetString(PyExc_ValueError, "a span lies outside src");
-            goto done;
-        }
-    Py_ssize_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    slots = malloc(cap * sizeof(int64_t)); /* -1, or the distinct string in the slot */
-    if (slots == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    memset(slots, 0xff, cap * sizeof(int64_t));
-    Py_ssize_t found = 0;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const unsigned char *piece = src + starts[i];
-        Py_ssize_t len = ends[i] - starts[i];
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (Py_ssize_t j = 0; j < len; j++)
-            h = (h ^ piece[j]) * 0x100000001b3ULL;
-        Py_ssize_t slot = (Py_ssize_t)((h * MIX) >> 32) & (cap - 1);
-        for (;;) {
-            int64_t d = slots[slot];
-            if (d < 0) {
-                slots[slot] = found;
-                first[found] = i;
-                inverse[i] = found++;
-                break;
-            }
-            int64_t k = first[d];
-            if (ends[k] - starts[k] == len && memcmp(src + starts[k], piece, len) == 0) {
-                inverse[i] = d;
-                break;
-            }
-            slot = (slot + 1) & (cap - 1);
-        }
-    }
-    Py_END_ALLOW_THREADS
-    result = PyLong_FromSsize_t(found);
-done:
-    free(slots);
-    release(b, 5);
-    return result;
-}
-
 /* winnow(hashes, window, out) -> n
  *
  * creditline.core.fingerprint.winnow: the indices of the k-grams winnowing selects from hashes
@@ -1042,6 +972,127 @@ static PyObject *renamed_kgrams(PyObject *self, PyObject *args) {
     Py_INCREF(result);
 done:
     release(b, 3);
+    return result;
+}
+
+/* argsort_u64(keys, out) -> None
+ *
+ * creditline.store._postings.sort_columns: the stable argsort of uint64 keys (numpy's
+ * argsort(kind="stable") gives the same), as an LSD radix sort of 11-bit digits: six passes,
+ * each a counting scatter of (key, index) pairs; a digit that all keys share is skipped. out
+ * (int64) must hold len(keys) items. */
+#define RADIX_BITS 11
+#define RADIX (1 << RADIX_BITS)
+#define RADIX_PASSES 6
+static PyObject *argsort_u64(PyObject *self, PyObject *args) {
+    PyObject *o[2];
+    if (!PyArg_ParseTuple(args, "OO", &o[0], &o[1]))
+        return NULL;
+    Buf b[2];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    uint64_t *keys_b = NULL, *keys_a = NULL;
+    int64_t *index_b = NULL;
+    Py_ssize_t (*counts)[RADIX] = NULL;
+    if (get(o[0], &b[0], 0, 8, 0, "keys") < 0)
+        goto done;
+    Py_ssize_t n = b[0].view.len / 8;
+    if (get(o[1], &b[1], 1, 8, n, "out") < 0)
+        goto done;
+    const uint64_t *keys = b[0].view.buf;
+    int64_t *out = b[1].view.buf;
+    keys_a = malloc((n ? n : 1) * sizeof(uint64_t));
+    keys_b = malloc((n ? n : 1) * sizeof(uint64_t));
+    index_b = malloc((n ? n : 1) * sizeof(int64_t));
+    counts = calloc(RADIX_PASSES, sizeof(*counts));
+    if (!keys_a || !keys_b || !index_b || !counts) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t j = 0; j < n; j++) {
+        uint64_t k = keys[j];
+        keys_a[j] = k;
+        out[j] = j;
+        for (int p = 0; p < RADIX_PASSES; p++)
+            counts[p][(k >> (p * RADIX_BITS)) & (RADIX - 1)]++;
+    }
+    uint64_t *kin = keys_a, *kout = keys_b;
+    int64_t *iin = out, *iout = index_b;
+    for (int p = 0; p < RADIX_PASSES; p++) {
+        Py_ssize_t *count = counts[p];
+        int shift = p * RADIX_BITS, constant = 0;
+        Py_ssize_t total = 0;
+        for (int d = 0; d < RADIX; d++) {
+            Py_ssize_t c = count[d];
+            if (c == n)
+                constant = 1;
+            count[d] = total;
+            total += c;
+        }
+        if (constant)
+            continue;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            uint64_t k = kin[j];
+            Py_ssize_t at = count[(k >> shift) & (RADIX - 1)]++;
+            kout[at] = k;
+            iout[at] = iin[j];
+        }
+        uint64_t *kt = kin;
+        kin = kout;
+        kout = kt;
+        int64_t *it = iin;
+        iin = iout;
+        iout = it;
+    }
+    if (iin != out)
+        memcpy(out, iin, n * sizeof(int64_t));
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(keys_a);
+    free(keys_b);
+    free(index_b);
+    free(counts);
+    release(b, 2);
+    return result;
+}
+
+/* span_hashes(src, starts, ends, seed, out) -> None
+ *
+ * creditline.core.normalize's token hashes: out[i] = xxh3_64(src[starts[i]:ends[i]], seed), the
+ * xxHash function the xxhash package's xxh3_64_intdigest computes (the same version, vendored).
+ * starts and ends are int64, out uint64, each of one length. */
+static PyObject *span_hashes(PyObject *self, PyObject *args) {
+    PyObject *o[4];
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "OOOKO", &o[0], &o[1], &o[2], &seed, &o[3]))
+        return NULL;
+    Buf b[4];
+    memset(b, 0, sizeof(b));
+    PyObject *result = NULL;
+    if (get(o[0], &b[0], 0, 1, 0, "src") < 0 || get(o[1], &b[1], 0, 8, 0, "starts") < 0)
+        goto done;
+    Py_ssize_t n = b[1].view.len / 8, size = b[0].view.len;
+    if (get(o[2], &b[2], 0, 8, n, "ends") < 0 || get(o[3], &b[3], 1, 8, n, "out") < 0)
+        goto done;
+    const unsigned char *src = b[0].view.buf;
+    const int64_t *starts = b[1].view.buf, *ends = b[2].view.buf;
+    uint64_t *out = b[3].view.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (starts[i] < 0 || starts[i] > ends[i] || ends[i] > size) {
+            PyErr_SetString(PyExc_ValueError, "a span lies outside src");
+            goto done;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = XXH3_64bits_withSeed(src + starts[i], (size_t)(ends[i] - starts[i]), (XXH64_hash_t)seed);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(b, 4);
     return result;
 }
 
@@ -1702,9 +1753,10 @@ static PyMethodDef methods[] = {
     {"find_folded", find_folded, METH_VARARGS, "Offsets of ASCII needles in an ASCII str, case-insensitively."},
     {"gram_windows", gram_windows, METH_VARARGS, "The k-token windows of a query that are grams of the index."},
     {"exact_windows", exact_windows, METH_VARARGS, "The windows of a query that may be exact rule prefixes."},
-    {"distinct_spans", distinct_spans, METH_VARARGS, "The distinct byte strings among spans of a buffer."},
     {"winnow", winnow, METH_VARARGS, "The k-grams winnowing selects: rightmost minimum of each window."},
     {"renamed_kgrams", renamed_kgrams, METH_VARARGS, "Parameterised k-gram hashes of abstracted code."},
+    {"argsort_u64", argsort_u64, METH_VARARGS, "Stable argsort of uint64 keys (LSD radix)."},
+    {"span_hashes", span_hashes, METH_VARARGS, "xxh3_64 of every span of a buffer, with a seed."},
     {"code_lex", code_lex, METH_VARARGS, "The lexer tokens of source code: byte ranges and kinds."},
     {NULL, NULL, 0, NULL},
 };

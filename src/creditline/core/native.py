@@ -45,3 +45,14 @@ def find_folded(text: str, needles: tuple[bytes, ...], first_only: bool = False)
     if ext is None:
         return None
     return ext.find_folded(text, needles, first_only)  # type: ignore[no-any-return]
+
+
+def argsort_stable(keys: np.ndarray) -> np.ndarray:
+    """The stable argsort of uint64 ``keys`` (``np.argsort(keys, kind="stable")``): a compiled
+    radix sort where built (about 2.5 times faster than numpy's merge sort on random hashes; it
+    releases the GIL, so channels sort in threads at once)."""
+    if ext is None:
+        return np.argsort(keys, kind="stable")
+    out = np.empty(len(keys), dtype=np.int64)
+    ext.argsort_u64(np.ascontiguousarray(keys, dtype=np.uint64), out)
+    return out

@@ -138,16 +138,15 @@ def _hash_distinct(items: Sequence[Hashable], hasher: Callable[..., int]) -> np.
 
 
 def _span_hashes(src: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """:func:`token_hash` of every span ``src[starts[i]:ends[i]]``, each distinct one hashed
-    once: the distinct spans are found in one compiled pass (bytes compared, no Python object
-    per token) where the C extension was built, else by :func:`_hash_distinct`."""
+    """:func:`token_hash` of every span ``src[starts[i]:ends[i]]``: in one compiled pass (the
+    vendored xxHash) where the C extension was built, else once per distinct span by
+    :func:`_hash_distinct`."""
     if _native.ext is None:
         return _hash_distinct(list(map(src.__getitem__, map(slice, starts.tolist(), ends.tolist()))), token_hash)
-    first, inverse = np.empty(len(starts), dtype=np.int64), np.empty(len(starts), dtype=np.int64)
-    n = _native.ext.distinct_spans(src, starts, ends, first, inverse)
-    first = first[:n]
-    pieces = map(src.__getitem__, map(slice, starts[first].tolist(), ends[first].tolist()))
-    return np.fromiter(map(_hash_bytes, pieces), dtype=np.uint64, count=n)[inverse]
+    out = np.empty(len(starts), dtype=np.uint64)
+    _native.ext.span_hashes(src, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64),
+                            TOKEN_SEED, out)
+    return out
 
 
 # --- prose -------------------------------------------------------------------------------------
@@ -185,10 +184,14 @@ def prose_words(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
 def prose_tokens(text: str) -> TokenStream:
     """Case-folded, NFKC-normalised words of ``text``; punctuation and whitespace dropped.
 
-    ASCII text: lower-casing is the whole normal form of an ASCII word, so the lower-cased word
-    runs (:func:`~creditline.core.charclass.ascii_words`) are
-    hashed as they are, once per distinct word."""
+    ASCII text: lower-casing is the whole normal form of an ASCII word, so the word runs of the
+    lower-cased bytes are hashed as they are (:func:`_span_hashes`; without the C extension,
+    once per distinct word of :func:`~creditline.core.charclass.ascii_words`)."""
     if text.isascii():
+        if _native.ext is not None:
+            raw = text.encode("ascii")
+            starts, ends = runs(_ASCII_WORD_BYTES[np.frombuffer(raw, dtype=np.uint8)])
+            return TokenStream("prose", None, _span_hashes(raw.lower(), starts, ends), None, starts, ends)
         words = ascii_words(text)
         hashes = np.fromiter(map(_hash_bytes, words.distinct), dtype=np.uint64, count=len(words.distinct))
         return TokenStream("prose", None, hashes[words.inverse], None, words.starts, words.ends)

@@ -110,5 +110,6 @@ def live_columns(shards: Iterable[tuple[int, dict[str, Columns]]], shard_of: np.
         for channel, cols in channels.items():
             keep = shard_of[cols.work] == shard_id
             parts.setdefault(channel, []).append(Columns(*(np.asarray(c[keep]) for c in cols)))
-    merged = {ch: sort_columns(Columns(*(np.concatenate(c) for c in zip(*cs)))) for ch, cs in parts.items()}
+    merged = {ch: sort_columns(Columns(*(np.concatenate(c) for c in zip(*cs))), sorted_runs=True)
+              for ch, cs in parts.items()}
     return {ch: cols for ch, cols in merged.items() if len(cols.hash)}
