@@ -262,16 +262,24 @@ class TestWriter:
         with catalog.writer() as w, pytest.raises(ValueError):
             w.add_work(Work(path="", sha1="x"), {}, np.array([0]))
 
-    @pytest.mark.parametrize("fps", [
-        {"exact": (np.array([1, 2], np.uint64), np.array([0]), np.array([5]))},
-        {"exact": (np.array([1], np.uint64), np.array([5]), np.array([4]))},
-        {"exact": (np.array([1], np.uint64), np.array([-1]), np.array([4]))},
-        {"exact": (np.array([1], np.uint64), np.array([0]), np.array([2**32]))},
-        {"Bad Name": (np.array([1], np.uint64), np.array([0]), np.array([4]))},
-    ], ids=["lengths", "end_before_start", "negative", "too_large", "channel_name"])
-    def test_bad_fingerprints_are_value_errors(self, catalog: Catalog, fps: dict) -> None:
-        with catalog.writer() as w, pytest.raises(ValueError):
+    @pytest.mark.parametrize(("fps", "message"), [
+        ({"exact": (np.array([1, 2], np.uint64), np.array([0]), np.array([5]))}, "differ in length"),
+        ({"exact": (np.array([1], np.uint64), np.array([5]), np.array([4]))}, "end lies before its start"),
+        ({"exact": (np.array([1], np.uint64), np.array([-1]), np.array([4]))}, "starts must be in"),
+        ({"exact": (np.array([1], np.uint64), np.array([0]), np.array([2**32]))}, "ends must be in"),
+        ({"exact": (np.array([1, 2], np.uint64), np.array([0, -1]), np.array([2**32]))}, "starts must be in"),
+        ({"Bad Name": (np.array([1], np.uint64), np.array([0]), np.array([4]))}, "invalid channel name"),
+    ], ids=["lengths", "end_before_start", "negative", "too_large", "lengths_and_negative", "channel_name"])
+    def test_bad_fingerprints_are_value_errors(self, catalog: Catalog, fps: dict, message: str) -> None:
+        with catalog.writer() as w, pytest.raises(ValueError, match=message):
             w.add_work(work("a.txt"), fps, np.array([0]))
+
+    @pytest.mark.parametrize(("starts", "message"), [
+        ([0, 5, 3], "non-decreasing"), ([-1, 5], "must be in"), ([0, 2**32], "must be in"), ([7, -1], "must be in"),
+    ], ids=["decreasing", "negative", "too_large", "decreasing_to_negative"])
+    def test_bad_line_starts_are_value_errors(self, catalog: Catalog, starts: list[int], message: str) -> None:
+        with catalog.writer() as w, pytest.raises(ValueError, match=message):
+            w.add_work(work("a.txt"), {"exact": postings([1])}, np.array(starts))
 
 
 class TestTexts:

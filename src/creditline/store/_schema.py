@@ -11,7 +11,7 @@ Tables (``schema_version`` 1)::
             kind, language, tokens, shard)  UNIQUE (root, path)
            shard: id of the shard holding this work's postings (NULL: none)
     lines  (work INTEGER PRIMARY KEY, starts BLOB)  char offsets where lines start, uint32 LE
-    texts  (work INTEGER PRIMARY KEY, body BLOB)    the work's text, zlib-compressed UTF-8
+    texts  (work INTEGER PRIMARY KEY, body BLOB)    the work's text, Zstandard-compressed UTF-8 (zlib before)
            (``base.pack_text``); optional: a catalog written before texts were kept has no
            such table until its next write, and works without a row have no text
 
